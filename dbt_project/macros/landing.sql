@@ -1,0 +1,50 @@
+{#-
+  The landing zone as relations.
+
+  landing_source(provider, stream, windowed=true) renders a parenthesised SELECT over the landed
+  Parquet files of one provider stream (the dbt source `<provider>.<stream>`, so lineage holds),
+  with the hive partition columns `connection` (VARCHAR) and `date` (DATE). Sources read the
+  partition columns as text (hive_types_autodetect = false) so that connection ids stay text and
+  the day filter, applied to the text, prunes folders. With windowed=true and the vars
+  uc_start_date / uc_end_date set, only the partition folders of those days are read (DuckDB prunes
+  hive partitions on the filter, so a one-day run does not scan other days). When nothing has been
+  landed yet it renders an empty relation with the same columns, so a fresh project still builds.
+-#}
+
+{% macro landing_glob(provider, stream) -%}
+{{ env_var('UC_DATA_DIR', '../data') }}/landing/{{ provider }}/{{ stream }}/*/*/part.parquet
+{%- endmacro %}
+
+{% macro landing_has_files(provider, stream) -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {%- set result = run_query("select count(*) from glob('" ~ landing_glob(provider, stream) ~ "')") -%}
+    {{ return(result.columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{% macro landing_window_filter(date_column='"date"') -%}
+    {%- if var('uc_start_date', none) and var('uc_end_date', none) -%}
+        {{ date_column }} between '{{ var("uc_start_date") }}' and '{{ var("uc_end_date") }}'
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro landing_source(provider, stream, windowed=true) -%}
+    {%- set relation = source(provider, stream) -%}
+    {%- if landing_has_files(provider, stream) -%}
+        (select * replace (cast("date" as date) as "date")
+         from {{ relation }}
+         where {{ landing_window_filter() if windowed else 'true' }})
+    {%- else -%}
+        (select
+            null::varchar as _connection_id,
+            null::timestamptz as _window_start,
+            null::timestamptz as _window_end,
+            null::timestamptz as _extracted_at,
+            null::varchar as _record_id,
+            null::json as _record,
+            null::varchar as connection,
+            null::date as "date"
+         where false)
+    {%- endif -%}
+{%- endmacro %}
