@@ -137,7 +137,8 @@ def _parse_entry(path: Path, index: int, raw: Any, env: Mapping[str, str]) -> Co
         if not isinstance(history_start, date):
             history_start = date.fromisoformat(str(history_start))
     except ValueError:
-        raise _fail(path, where, f"history_start {raw.get('history_start')!r} is not a date", "use YYYY-MM-DD") from None
+        bad = raw.get("history_start")
+        raise _fail(path, where, f"history_start {bad!r} is not a date", "use YYYY-MM-DD") from None
     return Connection(
         provider=provider,
         connection_id=connection_id,
