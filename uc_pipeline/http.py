@@ -58,6 +58,9 @@ class HttpSettings:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     user_agent: str = "uc-pipeline/0.1"
+    # Where clients may keep small state shared by processes (e.g. an OAuth token cache, mode 0600);
+    # None keeps it in memory.
+    state_dir: str | None = None
 
 
 @dataclass

@@ -135,6 +135,9 @@ class ProviderProfile:
     outcomes: frozenset[str]  # subset of Outcome
     internal_calls: bool = True
     direct_agent_access: bool = False
+    # A provider that cannot report hold time gets calls without hold, so that talk time derived
+    # from its timestamps (answered -> end) equals the truth.
+    hold: bool = True
 
 
 @dataclass(frozen=True)
