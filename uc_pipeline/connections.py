@@ -79,13 +79,13 @@ def _parse_quotas(path: Path, where: str, raw: Any, groups: Mapping[str, Quota])
             quotas[group] = Quota(
                 requests=int(spec["requests"]),
                 per_seconds=float(spec["per_seconds"]),
-                penalty_seconds=(
-                    float(spec["penalty_seconds"]) if spec.get("penalty_seconds") is not None else None
-                ),
+                penalty_seconds=(float(spec["penalty_seconds"]) if spec.get("penalty_seconds") is not None else None),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise _fail(
-                path, where, f"quota {group!r} is malformed ({exc})",
+                path,
+                where,
+                f"quota {group!r} is malformed ({exc})",
                 "give integer `requests` and number `per_seconds` (optional `penalty_seconds`)",
             ) from None
         if quotas[group].requests < 1 or quotas[group].per_seconds <= 0:
@@ -106,7 +106,9 @@ def _parse_entry(path: Path, index: int, raw: Any, env: Mapping[str, str]) -> Co
     connection_id = str(raw.get("connection_id") or "")
     if not CONNECTION_ID_PATTERN.match(connection_id):
         raise _fail(
-            path, where, f"connection_id {connection_id!r} is missing or invalid",
+            path,
+            where,
+            f"connection_id {connection_id!r} is missing or invalid",
             "use 1-64 letters, digits, '.', '_' or '-' (it names a landing folder)",
         )
     base_url = str(raw.get("base_url") or spec.default_base_url or "").rstrip("/")
@@ -120,7 +122,9 @@ def _parse_entry(path: Path, index: int, raw: Any, env: Mapping[str, str]) -> Co
         var = cred_env.get(name)
         if not var:
             raise _fail(
-                path, where, f"credential {name!r} has no environment variable",
+                path,
+                where,
+                f"credential {name!r} has no environment variable",
                 f"add `credentials: {{{name}: SOME_ENV_VAR}}` (fields: {', '.join(spec.credential_fields)})",
             )
         if var not in env or env[var] == "":
@@ -129,7 +133,9 @@ def _parse_entry(path: Path, index: int, raw: Any, env: Mapping[str, str]) -> Co
     unknown = set(cred_env) - set(spec.credential_fields)
     if unknown:
         raise _fail(
-            path, where, f"unknown credential field(s) {sorted(unknown)}",
+            path,
+            where,
+            f"unknown credential field(s) {sorted(unknown)}",
             f"{provider} takes {', '.join(spec.credential_fields)}",
         )
     try:
@@ -173,7 +179,8 @@ def load_connections(path: str | Path, env: Mapping[str, str] | None = None) -> 
         conn = _parse_entry(path, index, raw, env)
         if conn.connection_id in seen:
             raise _fail(
-                path, f"connections[{index}] ({conn.connection_id})",
+                path,
+                f"connections[{index}] ({conn.connection_id})",
                 f"duplicate connection_id (also connections[{seen[conn.connection_id]}])",
                 "give every connection a unique connection_id",
             )

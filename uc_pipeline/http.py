@@ -2,121 +2,89 @@
 
 Owns: quotas per (connection, rate group) shared by every process and thread, reading the
 providers' rate headers to slow down before a 429, honouring 429s (counted), retrying 5xx,
-resets and timeouts with backoff, failing fast with a helpful message on 400/401/403/404, and
+resets and timeouts with backoff, failing fast with a helpful message on 400/401/403/404/422, and
 keeping secrets out of every message. Provider modules describe their quotas and headers; they
 never sleep or retry themselves.
 
-NOTE: this is the interface with a simple in-process implementation; the shared limiter and the
-full retry policy replace the internals behind the same API.
+How: every request httpx sends (including the re-sends of an `httpx.Auth` flow, e.g. a token
+refresh after a 401) passes an httpx event hook that takes a slot of its rate group from the shared
+limiter (`uc_pipeline.http_limiter`, selected by `HttpSettings.limiter_url`) and releases it when
+the response arrives; the response hook reads the provider's rate headers and, when they say the
+quota is spent or the answer is a 429, blocks the key for every process. Retries run on tenacity
+(`uc_pipeline.http_retry`). An auth flow may route a request it yields to another rate group with
+`request.extensions["uc_rate_group"] = "auth"`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
-import time
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import tenacity
 
+from uc_pipeline.http_limiter import LimiterError, get_limiter
+from uc_pipeline.http_retry import (
+    KNOWN_SECRETS,
+    RETRY_STATUSES,
+    RETRYABLE_TRANSPORT,
+    RetryableFailure,
+    parse_retry_after,
+    redact_text,
+    reset_wait,
+    retrying,
+    throttle_wait,
+    with_retry_after,
+)
+from uc_pipeline.http_types import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    HttpSettings,
+    HttpStats,
+    MalformedResponseError,
+    Quota,
+    RateHeaderParser,
+    RateHeaders,
+    RetriesExhaustedError,
+)
 
-@dataclass(frozen=True)
-class Quota:
-    """At most `requests` requests in any `per_seconds` window; `penalty_seconds` after a 429."""
+__all__ = [
+    "RATE_GROUP_EXTENSION", "ApiClient", "ApiError", "AuthError", "BadRequestError", "HttpSettings", "HttpStats",
+    "LimiterError", "MalformedResponseError", "Quota", "RateHeaderParser", "RateHeaders", "RetriesExhaustedError",
+]
 
-    requests: int
-    per_seconds: float
-    penalty_seconds: float | None = None
+log = logging.getLogger("uc_pipeline.http")
+RATE_GROUP_EXTENSION = "uc_rate_group"
 
-
-@dataclass(frozen=True)
-class RateHeaders:
-    """What a provider's response says about its quota; every field is optional."""
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset_at: float | None = None  # UNIX seconds when the window resets
-    retry_after: float | None = None  # seconds to wait (429 / 503)
-    window: float | None = None  # window length in seconds
-
-
-RateHeaderParser = Callable[[httpx.Response], RateHeaders]
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """How clients are built; the same for every connection of a run."""
-
-    # Where quota state is shared: "sqlite:///<path>" (one machine, many processes),
-    # "postgresql+psycopg2://..." (many machines) or "memory://" (one process, tests only).
-    limiter_url: str = "memory://"
-    timeout_s: float = 30.0
-    max_attempts: int = 6
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
-    user_agent: str = "uc-pipeline/0.1"
-    # Where clients may keep small state shared by processes (e.g. an OAuth token cache, mode 0600);
-    # None keeps it in memory.
-    state_dir: str | None = None
-
-
-@dataclass
-class HttpStats:
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0  # 429s received: each one means the limiter was wrong
-    bytes: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"requests": self.requests, "retries": self.retries, "throttled": self.throttled,
-                "bytes": self.bytes}
-
-
-class ApiError(Exception):
-    """A request failed for good; the message says which connection, what happened and what to check."""
-
-    def __init__(self, message: str, *, connection_id: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.connection_id = connection_id
-        self.status = status
-
-
-class AuthError(ApiError):
-    """401/403: wrong or revoked credentials, or missing permissions."""
-
-
-class BadRequestError(ApiError):
-    """400/404/422: the request is wrong; retrying will not help."""
-
-
-class RetriesExhaustedError(ApiError):
-    """5xx, resets, timeouts or 429s went on past the retry limit."""
-
-
-class MalformedResponseError(ApiError):
-    """The provider answered 2xx with a body that cannot be parsed; not retried."""
-
-
-_RETRY_STATUSES = {429, 500, 502, 503, 504}
 _HINTS = {
     400: "the request parameters (window, page size) and the provider's documented limits",
     401: "the credentials of this connection (environment variables named in the connections file)",
     403: "the credentials and the account's permissions for this API",
     404: "the connection's base_url and the account id",
+    422: "the request parameters against the provider's documentation",
 }
 
 
 @dataclass
-class _Window:
-    times: deque[float] = field(default_factory=deque)
-    blocked_until: float = 0.0
+class _Call:
+    """One `request` call in progress on one thread: its rate group and the slots its requests hold."""
+
+    group: str
+    slots: dict[int, tuple[str, int]] = field(default_factory=dict)
+    throttle_source: str = ""
 
 
 class ApiClient:
-    """A rate-limited, retrying httpx client for one connection."""
+    """A rate-limited, retrying httpx client for one connection.
+
+    `transport` replaces the network (tests use `httpx.MockTransport`); everything else about the
+    client is the same.
+    """
 
     def __init__(
         self,
@@ -129,96 +97,175 @@ class ApiClient:
         rate_headers: RateHeaderParser | None = None,
         secrets: Sequence[str] = (),
         headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        if not quotas:
+            raise ValueError(f"[{connection_id}] no quotas given; pass the provider's quotas by rate group")
         self.connection_id = connection_id
         self.quotas = dict(quotas)
         self.settings = settings
         self.stats = HttpStats()
         self._rate_headers = rate_headers
-        self._secrets = [s for s in secrets if s]
-        self._windows: dict[str, _Window] = {}
-        self._lock = threading.Lock()
+        self._secrets = [str(s) for s in secrets if s]
+        KNOWN_SECRETS.update(self._secrets)
+        self._limiter = get_limiter(settings.limiter_url)
+        # A slot whose process died mid-request counts this long after acquisition, plus a window.
+        self._stale_s = max(4 * settings.timeout_s, 60.0)
+        self._local = threading.local()
+        self._stats_lock = threading.Lock()
         self._client = httpx.Client(
             base_url=base_url,
             auth=auth,
             timeout=settings.timeout_s,
             headers={"User-Agent": settings.user_agent, **(headers or {})},
+            transport=transport,
+            event_hooks={"request": [self._on_request], "response": [self._on_response]},
         )
 
     def redact(self, text: str) -> str:
-        """`text` with every secret of this connection replaced by ***."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """`text` with every secret of this connection (and any credential-looking URL part or
+        Authorization value) replaced by ***."""
+        return redact_text(text, self._secrets)
 
-    def _acquire(self, group: str) -> None:
-        quota = self.quotas.get(group) or self.quotas["default"]
-        while True:
-            with self._lock:
-                w = self._windows.setdefault(group, _Window())
-                now = time.monotonic()
-                while w.times and now - w.times[0] >= quota.per_seconds:
-                    w.times.popleft()
-                wait = max(w.blocked_until - now, 0.0)
-                if not wait and len(w.times) < quota.requests:
-                    w.times.append(now)
-                    return
-                if not wait:
-                    wait = quota.per_seconds - (now - w.times[0])
-            time.sleep(max(wait, 0.001))
+    # -- quota per request: httpx event hooks ---------------------------------------------------
 
-    def _block(self, group: str, seconds: float) -> None:
-        with self._lock:
-            w = self._windows.setdefault(group, _Window())
-            w.blocked_until = max(w.blocked_until, time.monotonic() + seconds)
+    def _calls(self) -> list[_Call]:
+        stack = getattr(self._local, "calls", None)
+        if stack is None:
+            stack = self._local.calls = []
+        return stack
+
+    def _quota(self, group: str) -> Quota:
+        quota = self.quotas.get(group) or self.quotas.get("default")
+        if quota is None:
+            raise ValueError(f"[{self.connection_id}] no quota for rate group {group!r} and no 'default' quota; "
+                             f"groups: {sorted(self.quotas)}")
+        return quota
+
+    def _key(self, group: str) -> str:
+        return f"{self.connection_id}/{group}"
+
+    def _on_request(self, request: httpx.Request) -> None:
+        calls = self._calls()
+        call = calls[-1] if calls else _Call("default")
+        group = request.extensions.get(RATE_GROUP_EXTENSION) or call.group
+        quota = self._quota(group)
+        key = self._key(group)
+        slot = self._limiter.acquire(key, quota.requests, quota.per_seconds, stale_s=self._stale_s)
+        call.slots[id(request)] = (key, slot)
+        with self._stats_lock:
+            self.stats.requests += 1
+
+    def _on_response(self, response: httpx.Response) -> None:
+        calls = self._calls()
+        call = calls[-1] if calls else _Call("default")
+        entry = call.slots.pop(id(response.request), None)
+        if entry is not None:
+            self._limiter.release(*entry)
+        group = response.request.extensions.get(RATE_GROUP_EXTENSION) or call.group
+        info = self._read_rate_headers(response)
+        key, quota = self._key(group), self._quota(group)
+        if response.status_code == 429:
+            with self._stats_lock:
+                self.stats.throttled += 1
+            wait, source = throttle_wait(info, quota, self.connection_id)
+            blocked = self._limiter.block(key, wait, f"HTTP 429 from the provider ({source})")
+            call.throttle_source = f"{source}; every process pauses {blocked:.2f}s on {key}"
+        elif info.remaining is not None and info.remaining <= 0:
+            wait, source = reset_wait(info, quota, self.connection_id)
+            if wait > 0:
+                self._limiter.block(key, wait, f"the provider reported 0 requests remaining ({source})")
+
+    def _read_rate_headers(self, response: httpx.Response) -> RateHeaders:
+        info = RateHeaders()
+        if self._rate_headers is not None:
+            try:
+                info = self._rate_headers(response)
+            except (ValueError, TypeError, KeyError) as exc:
+                log.warning(self.redact(f"[{self.connection_id}] unreadable rate headers ignored: {exc}"))
+        return with_retry_after(info, response)
+
+    # -- one request, retried --------------------------------------------------------------------
 
     def request(self, method: str, url: str, *, group: str = "default", **kwargs: Any) -> httpx.Response:
         """Send one request under the quota of `group`, retrying what is worth retrying."""
-        last: str = ""
-        for attempt in range(1, self.settings.max_attempts + 1):
-            if attempt > 1:
-                self.stats.retries += 1
-            self._acquire(group)
-            self.stats.requests += 1
-            try:
-                response = self._client.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                time.sleep(min(self.settings.backoff_base_s * 2 ** (attempt - 1), self.settings.backoff_max_s))
-                continue
+        endpoint = self._endpoint(url)
+        max_attempts = self.settings.max_attempts
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            reason = exc.reason if isinstance(exc, RetryableFailure) else repr(exc)
+            when = "after the pause" if isinstance(exc, RetryableFailure) and exc.throttled else (
+                f"in {state.upcoming_sleep:.2f}s")
+            log.warning(self.redact(f"[{self.connection_id}] {method} {endpoint}: {reason}; "
+                                    f"retry {state.attempt_number + 1}/{max_attempts} {when}"))
+
+        controller = retrying(max_attempts, self.settings.backoff_base_s, self.settings.backoff_max_s, before_sleep)
+        try:
+            for attempt in controller:
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        with self._stats_lock:
+                            self.stats.retries += 1
+                    response = self._attempt(method, url, group, kwargs)
+        except RetryableFailure as exc:
+            raise RetriesExhaustedError(
+                self.redact(
+                    f"[{self.connection_id}] {method} {endpoint}: gave up after {max_attempts} attempts (last: "
+                    f"{exc.reason}). The provider may be down or overloaded: check its status page, then re-run "
+                    "the partition (nothing of it was landed); raise HttpSettings.max_attempts on a flaky network."
+                ),
+                connection_id=self.connection_id,
+            ) from None
+        return response
+
+    def _attempt(self, method: str, url: str, group: str, kwargs: dict[str, Any]) -> httpx.Response:
+        calls = self._calls()
+        call = _Call(group)
+        calls.append(call)
+        try:
+            # httpx reads the whole body here, so a reset or a truncation mid-body is retried too.
+            response = self._client.request(method, url, **kwargs)
+        except RETRYABLE_TRANSPORT as exc:
+            raise RetryableFailure(self.redact(f"{type(exc).__name__}: {exc}")) from None
+        except httpx.HTTPError as exc:
+            raise ApiError(
+                self.redact(f"[{self.connection_id}] {method} {self._endpoint(url)}: the request could not be "
+                            f"sent ({type(exc).__name__}: {exc}). Check the connection's base_url."),
+                connection_id=self.connection_id,
+            ) from None
+        finally:
+            calls.pop()
+            for key, slot in call.slots.values():  # requests that got no response
+                self._limiter.release(key, slot)
+        with self._stats_lock:
             self.stats.bytes += len(response.content)
-            if response.status_code < 400:
-                return response
-            if response.status_code in _RETRY_STATUSES:
-                last = f"HTTP {response.status_code}"
-                if response.status_code == 429:
-                    self.stats.throttled += 1
-                info = self._rate_headers(response) if self._rate_headers else RateHeaders()
-                wait = info.retry_after
-                if wait is None and info.reset_at is not None:
-                    wait = max(info.reset_at - time.time(), 0.0)
-                if wait is None:
-                    wait = min(self.settings.backoff_base_s * 2 ** (attempt - 1), self.settings.backoff_max_s)
-                self._block(group, wait)
-                continue
-            raise self._error(response)
-        raise RetriesExhaustedError(
-            self.redact(
-                f"[{self.connection_id}] {method} {url}: gave up after {self.settings.max_attempts} attempts "
-                f"(last: {last}). The provider may be down; re-run the partition later."
-            ),
-            connection_id=self.connection_id,
-        )
+        status = response.status_code
+        if status < 400:
+            return response
+        if status == 429:
+            raise RetryableFailure(f"HTTP 429 ({call.throttle_source})", throttled=True)
+        if status in RETRY_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise RetryableFailure(f"HTTP {status}", wait_s=retry_after)
+        raise self._error(response)
+
+    def _endpoint(self, url: str) -> str:
+        """The absolute URL without query string or credentials, for messages."""
+        try:
+            full = self._client.build_request("GET", url).url
+        except (httpx.InvalidURL, TypeError):
+            return self.redact(url.split("?", 1)[0])
+        return self.redact(str(full.copy_with(query=None, fragment=None, userinfo=b"")))
 
     def _error(self, response: httpx.Response) -> ApiError:
         status = response.status_code
         cls = AuthError if status in (401, 403) else BadRequestError
         body = response.text[:300].replace("\n", " ")
         hint = _HINTS.get(status, "the request and the provider's documentation")
-        url = response.request.url.copy_with(query=None)
         return cls(
-            self.redact(f"[{self.connection_id}] {response.request.method} {url} answered HTTP {status}: "
-                        f"{body}. Check {hint}."),
+            self.redact(f"[{self.connection_id}] {response.request.method} {self._endpoint(str(response.request.url))} "
+                        f"answered HTTP {status}: {body}. Check {hint}."),
             connection_id=self.connection_id,
             status=status,
         )
@@ -235,7 +282,7 @@ class ApiClient:
             return json.loads(response.content)
         except ValueError as exc:
             raise MalformedResponseError(
-                self.redact(f"[{self.connection_id}] {response.request.url.copy_with(query=None)}: malformed "
+                self.redact(f"[{self.connection_id}] {self._endpoint(str(response.request.url))}: malformed "
                             f"JSON page ({exc}). Nothing of this partition was landed; re-run it, and report "
                             "it if it persists."),
                 connection_id=self.connection_id,

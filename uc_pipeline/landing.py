@@ -40,9 +40,7 @@ class LandedPartition:
 
 
 def partition_dir(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> Path:
-    return (
-        Path(data_dir) / "landing" / provider / stream / f"connection={connection_id}" / f"date={day.isoformat()}"
-    )
+    return Path(data_dir) / "landing" / provider / stream / f"connection={connection_id}" / f"date={day.isoformat()}"
 
 
 def partition_path(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> Path:
@@ -56,8 +54,10 @@ def record_json(record: Any) -> str:
 
 def _flush(writer: pq.ParquetWriter, seqs: list[int], ids: list[str], docs: list[str]) -> None:
     writer.write_table(
-        pa.table([pa.array(seqs, pa.int64()), pa.array(ids, pa.string()), pa.array(docs, pa.string())],
-                 schema=_SCRATCH_SCHEMA)
+        pa.table(
+            [pa.array(seqs, pa.int64()), pa.array(ids, pa.string()), pa.array(docs, pa.string())],
+            schema=_SCRATCH_SCHEMA,
+        )
     )
     seqs.clear()
     ids.clear()
@@ -82,6 +82,7 @@ def write_partition(
     """
     final = partition_path(data_dir, provider, stream, connection_id, day)
     final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(final.parent)
     token = uuid.uuid4().hex
     scratch = final.parent / f".scratch-{token}.parquet"
     staged = final.parent / f".staged-{token}.parquet"
@@ -100,8 +101,9 @@ def write_partition(
                     _flush(writer, seqs, ids, docs)
             if ids or seen == 0:
                 _flush(writer, seqs, ids, docs)
-        con = duckdb.connect(config={"memory_limit": "512MB", "threads": 2,
-                                     "temp_directory": str(final.parent / f".tmp-{token}")})
+        con = duckdb.connect(
+            config={"memory_limit": "512MB", "threads": 2, "temp_directory": str(final.parent / f".tmp-{token}")}
+        )
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute(
@@ -137,6 +139,15 @@ def write_partition(
 def read_partition(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> pa.Table:
     """The landed rows of one partition (raises FileNotFoundError if it was never landed)."""
     return pq.read_table(partition_path(data_dir, provider, stream, connection_id, day))
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Scratch files of a run that was killed; one writer per partition at a time, so none is live."""
+    for pattern in (".scratch-*", ".staged-*"):
+        for leftover in folder.glob(pattern):
+            leftover.unlink(missing_ok=True)
+    for tmp in folder.glob(".tmp-*"):
+        _rmtree_quiet(tmp)
 
 
 def _sql_path(path: Path) -> str:

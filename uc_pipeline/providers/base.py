@@ -72,6 +72,8 @@ class ProviderSource:
     default_quotas: ClassVar[Mapping[str, Quota]]
     # stream name -> one-line description (becomes the asset description).
     streams: ClassVar[Mapping[str, str]]
+    # True when the API reports its own count of matching records (sets ExtractStats.reported_total).
+    reports_total: ClassVar[bool] = False
 
     def __init__(self, connection: Connection, settings: HttpSettings) -> None:
         self.connection = connection

@@ -1,0 +1,98 @@
+{#-
+  Shared pieces of the reporting marts.
+
+  reporting_tz()               var('reporting_timezone'), checked (an IANA name such as 'Europe/Paris').
+  reporting_local(ts)          the local wall-clock timestamp of a timestamptz in that zone (DST-correct).
+  reporting_touched_days()     none when the mart is rebuilt whole (first build, --full-refresh, no
+                               window); else the reporting-zone days to recompute: every local day that
+                               overlaps a UTC day of uc_call loaded since this mart last ran (its
+                               `_uc_loaded_at` watermark). Runs that die half way are caught up by the
+                               next run, since the watermark only moves with the mart's own rows.
+  reporting_calls(touched)     uc_call rows with `day` (local date), `hour` and the KPI flags, restricted
+                               to the touched local days (and so to the UTC days around them).
+  reporting_fidelity(kpis)     per provider, one `<kpi>_fidelity` column per KPI, from uc_field_coverage.
+  reporting_watermark()        the `_uc_loaded_at` value written into the mart's rows.
+-#}
+
+{% macro reporting_tz() -%}
+    {%- set tz = var('reporting_timezone', 'UTC') | string | trim -%}
+    {%- if modules.re.match('^[A-Za-z][A-Za-z0-9_+\-/]*$', tz) is none -%}
+        {{ exceptions.raise_compiler_error(
+            "reporting_timezone must be an IANA time zone name such as 'UTC' or 'Europe/Paris'; got '" ~ tz ~ "'") }}
+    {%- endif -%}
+    {{ return(tz) }}
+{%- endmacro %}
+
+{% macro reporting_local(ts) -%}
+    timezone('{{ reporting_tz() }}', {{ ts }})
+{%- endmacro %}
+
+{% macro reporting_touched_days() -%}
+    {#- validated first, so that bad vars fail every run, not only incremental ones -#}
+    {%- set window = uc_window() -%}
+    {%- if not execute or not is_incremental() or window is none -%}{{ return(none) }}{%- endif -%}
+    {%- set query -%}
+        with touched_utc as (
+            select distinct call_date
+            from {{ ref('uc_call') }}
+            where _loaded_at > (select coalesce(max(_uc_loaded_at), '-infinity'::timestamptz) from {{ this }})
+        ),
+        local_days as (
+            select cast({{ reporting_local("timezone('UTC', cast(call_date as timestamp))") }} as date) as day
+            from touched_utc
+            union
+            select cast({{ reporting_local(
+                "timezone('UTC', cast(call_date + 1 as timestamp)) - interval 1 microsecond") }} as date)
+            from touched_utc
+        )
+        select strftime(day, '%Y-%m-%d') from local_days order by 1
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro reporting_calls(touched) -%}
+    {%- set utc_days = [] -%}
+    {%- if touched is not none -%}
+        {#- A local day overlaps the UTC day before, itself and the day after (offsets are under 24 h). -#}
+        {%- for day in touched -%}
+            {%- set local = modules.datetime.date.fromisoformat(day) -%}
+            {%- for offset in [-1, 0, 1] -%}
+                {%- do utc_days.append((local + modules.datetime.timedelta(days=offset)).isoformat()) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select
+        c.*,
+        cast({{ reporting_local('c.start_at') }} as date) as day,
+        cast(extract(hour from {{ reporting_local('c.start_at') }}) as integer) as hour,
+        c.type = 'INBOUND' and c.outcome in ('ANSWERED', 'MISSED', 'VOICEMAIL', 'ABANDONED', 'BUSY') as is_offered,
+        c.type = 'INBOUND' and c.outcome = 'ANSWERED' as is_handled
+    from {{ ref('uc_call') }} as c
+    {%- if touched is not none %}
+    where {{ uc_day_filter('c.call_date', utc_days | unique | sort | list) }}
+        and {{ uc_day_filter('cast(' ~ reporting_local('c.start_at') ~ ' as date)', touched) }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro reporting_fidelity(kpis) -%}
+    {#- kpis: list of (kpi name, [uc_call columns it needs]). A column without a coverage row counts as
+        unavailable, so a provider whose coverage seed is missing gets NULL KPIs rather than guesses. -#}
+    select
+        provider,
+        {%- for name, columns in kpis %}
+        {%- set in_list = "column_name in ('" ~ (columns | join("', '")) ~ "')" %}
+        case
+            when count(distinct column_name) filter (where {{ in_list }}) < {{ columns | length }}
+                or count(*) filter (where {{ in_list }} and coverage = 'unavailable') > 0 then 'unavailable'
+            when count(*) filter (where {{ in_list }} and coverage = 'native') = {{ columns | length }} then 'native'
+            else 'derived'
+        end as {{ name }}_fidelity{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('uc_field_coverage') }}
+    where model = 'uc_call'
+    group by provider
+{%- endmacro %}
+
+{% macro reporting_watermark() -%}
+    (select max(_loaded_at) from {{ ref('uc_call') }})
+{%- endmacro %}

@@ -1,0 +1,60 @@
+{#-
+  The project's own generic data tests (no hub packages).
+
+  matches_field_coverage(unified_model)
+      The unified model agrees with uc_field_coverage: for every provider that has rows in it, a
+      column marked `unavailable` is NULL on every row, a column marked `native` or `derived` is
+      non-NULL on at least one row, and every contract column has a coverage entry. Each failing row
+      names provider, column, coverage and the number of non-NULL values.
+  unique_combination(columns)
+      No two rows share the same values of `columns` (NULLs compare equal), e.g. a mart's grain.
+-#}
+
+{% test matches_field_coverage(model, unified_model) %}
+    {%- set columns = uc_columns(unified_model) | map(attribute=0) | list %}
+with stats as (
+    select
+        provider as _provider,
+        count(*) as _row_count,
+        {%- for name in columns %}
+        count({{ adapter.quote(name) }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ model }}
+    group by provider
+),
+
+observed as (
+    unpivot stats on {% for name in columns %}{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor %}
+    into name column_name value non_null
+),
+
+coverage as (
+    select provider, column_name, coverage
+    from {{ ref('uc_field_coverage') }}
+    where model = '{{ unified_model }}'
+)
+
+select o._provider as provider, o.column_name, c.coverage, o._row_count as row_count, o.non_null,
+    case
+        when c.coverage is null then 'no coverage entry for this column'
+        when c.coverage not in ('native', 'derived', 'unavailable') then 'coverage must be native, derived or unavailable'
+        when c.coverage = 'unavailable' then 'marked unavailable but has values'
+        else 'marked ' || c.coverage || ' but NULL on every row'
+    end as problem
+from observed as o
+left join coverage as c on c.provider = o._provider and c.column_name = o.column_name
+where o._row_count > 0
+    and (
+        c.coverage is null
+        or c.coverage not in ('native', 'derived', 'unavailable')
+        or (c.coverage = 'unavailable' and o.non_null > 0)
+        or (c.coverage in ('native', 'derived') and o.non_null = 0)
+    )
+{% endtest %}
+
+{% test unique_combination(model, columns) %}
+select {{ columns | join(', ') }}, count(*) as duplicates
+from {{ model }}
+group by {{ columns | join(', ') }}
+having count(*) > 1
+{% endtest %}

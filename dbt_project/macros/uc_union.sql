@@ -1,0 +1,86 @@
+{#-
+  The unified `uc_*` models as the union of every provider's staging model.
+
+  uc_columns(model_name)  the contract's columns (dbt_project/README.md) with their types, in order.
+  uc_union(model_name)    `union all` of stg_<provider>__<model_name> over var('providers'), every
+                          column cast to the contract type so that providers cannot drift apart.
+  uc_incremental_union(model_name, day_expr)
+                          the rows an incremental `uc_*` model writes in this run: all of them on a
+                          first or unwindowed build; on a windowed build only the days touched
+                          (see uc_touched_days in uc_window.sql), with `_loaded_at` set to the run's
+                          start so that the marts can find what changed.
+-#}
+
+{% macro uc_columns(model_name) -%}
+    {%- set columns = {
+        'uc_call': [
+            ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
+            ('created_at', 'timestamptz'), ('updated_at', 'timestamptz'), ('start_at', 'timestamptz'),
+            ('answered_at', 'timestamptz'), ('end_at', 'timestamptz'), ('call_date', 'date'),
+            ('type', 'varchar'), ('telephone', 'varchar'), ('user_id', 'varchar'), ('user_name', 'varchar'),
+            ('user_phone', 'varchar'), ('contact_id', 'varchar'), ('is_private', 'boolean'),
+            ('outcome', 'varchar'), ('missed_reason', 'varchar'), ('queue_id', 'varchar'),
+            ('queue_name', 'varchar'), ('wait_s', 'integer'), ('talk_s', 'integer'), ('hold_s', 'integer'),
+            ('wrap_up_s', 'integer'), ('duration_s', 'integer'), ('has_recording', 'boolean'),
+            ('transfer_count', 'integer'), ('record_source', 'varchar'), ('_extracted_at', 'timestamptz'),
+        ],
+        'uc_recording': [
+            ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
+            ('call_id', 'varchar'), ('contact_id', 'varchar'), ('user_id', 'varchar'), ('user_name', 'varchar'),
+            ('start_at', 'timestamptz'), ('end_at', 'timestamptz'), ('duration_s', 'integer'),
+            ('type', 'varchar'), ('kind', 'varchar'), ('web_url', 'varchar'), ('created_at', 'timestamptz'),
+            ('updated_at', 'timestamptz'), ('_extracted_at', 'timestamptz'),
+        ],
+        'uc_contact': [
+            ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
+            ('name', 'varchar'), ('first_name', 'varchar'), ('last_name', 'varchar'), ('title', 'varchar'),
+            ('company', 'varchar'), ('email', 'varchar'), ('telephone', 'varchar'),
+            ('created_at', 'timestamptz'), ('updated_at', 'timestamptz'), ('_extracted_at', 'timestamptz'),
+        ],
+        'uc_comment': [
+            ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
+            ('call_id', 'varchar'), ('content', 'varchar'), ('user_id', 'varchar'),
+            ('created_at', 'timestamptz'), ('updated_at', 'timestamptz'), ('_extracted_at', 'timestamptz'),
+        ],
+        'uc_user': [
+            ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
+            ('name', 'varchar'), ('email', 'varchar'), ('phone', 'varchar'), ('extension', 'varchar'),
+            ('_extracted_at', 'timestamptz'),
+        ],
+    } -%}
+    {%- if model_name not in columns -%}
+        {{ exceptions.raise_compiler_error(
+            "uc_columns: unknown unified model '" ~ model_name ~ "'; expected one of " ~ (columns.keys() | list)) }}
+    {%- endif -%}
+    {{ return(columns[model_name]) }}
+{%- endmacro %}
+
+{% macro uc_union(model_name) -%}
+    {%- set providers = var('providers') -%}
+    {%- if providers | length == 0 -%}
+        {{ exceptions.raise_compiler_error("var('providers') is empty: list the provider ids to unify in dbt_project.yml") }}
+    {%- endif -%}
+    {%- for provider in providers %}
+    select
+        {%- for name, type in uc_columns(model_name) %}
+        cast({{ adapter.quote(name) }} as {{ type }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('stg_' ~ provider ~ '__' ~ model_name) }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro uc_incremental_union(model_name, day_expr) -%}
+    {%- set touched = uc_touched_days(model_name, day_expr) -%}
+with staged as (
+    {{ uc_union(model_name) }}
+)
+
+select
+    *,
+    cast('{{ run_started_at.isoformat() }}' as timestamptz) as _loaded_at
+from staged
+{%- if touched is not none %}
+where {{ uc_day_filter(day_expr, touched) }}
+{%- endif %}
+{%- endmacro %}

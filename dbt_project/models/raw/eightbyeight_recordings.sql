@@ -1,0 +1,2 @@
+{#- Every landed eightbyeight `recordings` record (all days, all connections), verbatim. -#}
+select * from {{ landing_source('eightbyeight', 'recordings', windowed=false) }}

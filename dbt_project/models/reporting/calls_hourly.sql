@@ -1,0 +1,32 @@
+{#-
+  calls_hourly: call volumes per reporting-zone day x local clock hour x provider x connection x
+  direction; the base of the calls_hour_of_week heatmap. Incremental by `day`.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='day',
+    on_schema_change='fail',
+    tags=['partitioned'],
+) }}
+
+{%- set touched = reporting_touched_days() %}
+
+with calls as (
+    {{ reporting_calls(touched) }}
+)
+
+select
+    day,
+    hour,
+    cast(isodow(day) as integer) as day_of_week,
+    provider,
+    connection_id,
+    type as direction,
+    count(*) as calls,
+    count(*) filter (where outcome = 'ANSWERED') as answered_calls,
+    count(*) filter (where is_offered) as offered_calls,
+    '{{ reporting_tz() }}' as reporting_timezone,
+    {{ reporting_watermark() }} as _uc_loaded_at
+from calls
+group by day, hour, provider, connection_id, type

@@ -1,0 +1,106 @@
+{#-
+  kpi_daily: contact-center KPIs per reporting-zone day x provider x connection, each with its
+  fidelity (native | derived | unavailable, from the coverage of the uc_call columns it needs); a KPI
+  is NULL where its fidelity is unavailable. Definitions are in _reporting.yml. Incremental by `day`.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='day',
+    on_schema_change='fail',
+    tags=['partitioned'],
+) }}
+
+{%- set touched = reporting_touched_days() %}
+{%- set sl = var('service_level_threshold_s') | int %}
+{%- set short = var('short_abandon_threshold_s') | int %}
+
+with calls as (
+    {{ reporting_calls(touched) }}
+),
+
+fidelity as (
+    {{ reporting_fidelity([
+        ('asa', ['type', 'outcome', 'wait_s']),
+        ('abandonment_rate', ['type', 'outcome']),
+        ('adjusted_abandonment_rate', ['type', 'outcome', 'wait_s']),
+        ('service_level', ['type', 'outcome', 'wait_s']),
+        ('aht', ['type', 'outcome', 'talk_s', 'hold_s', 'wrap_up_s']),
+        ('missed_by_reason', ['type', 'outcome', 'missed_reason']),
+    ]) }}
+),
+
+totals as (
+    select
+        day,
+        provider,
+        connection_id,
+        count(*) filter (where is_offered) as offered_calls,
+        count(*) filter (where is_handled) as answered_calls,
+        count(*) filter (where is_offered and outcome = 'ABANDONED') as abandoned_calls,
+        count(*) filter (where is_offered and outcome = 'ABANDONED' and wait_s < {{ short }}) as short_abandoned_calls,
+        count(*) filter (where is_handled and wait_s <= {{ sl }}) as answered_within_threshold_calls,
+        count(*) filter (where is_offered and outcome <> 'ANSWERED') as missed_calls,
+        avg(wait_s) filter (where is_handled) as asa_raw,
+        avg(talk_s + hold_s + wrap_up_s) filter (where is_handled) as aht_raw
+    from calls
+    group by day, provider, connection_id
+),
+
+missed as (
+    select day, provider, connection_id, json_group_object(reason, calls) as missed_by_reason
+    from (
+        select day, provider, connection_id, coalesce(missed_reason, lower(outcome)) as reason, count(*) as calls
+        from calls
+        where is_offered and outcome <> 'ANSWERED'
+        group by all
+    )
+    group by day, provider, connection_id
+),
+
+flagged as (
+    select
+        t.*,
+        m.missed_by_reason,
+        {%- for kpi in ['asa', 'abandonment_rate', 'adjusted_abandonment_rate', 'service_level', 'aht', 'missed_by_reason'] %}
+        coalesce(f.{{ kpi }}_fidelity, 'unavailable') as {{ kpi }}_fidelity{{ ',' if not loop.last }}
+        {%- endfor %}
+    from totals as t
+    left join missed as m using (day, provider, connection_id)
+    left join fidelity as f using (provider)
+)
+
+select
+    day,
+    provider,
+    connection_id,
+    offered_calls,
+    answered_calls,
+    abandoned_calls,
+    case when adjusted_abandonment_rate_fidelity <> 'unavailable' then short_abandoned_calls end
+        as short_abandoned_calls,
+    case when service_level_fidelity <> 'unavailable' then answered_within_threshold_calls end
+        as answered_within_threshold_calls,
+    case when asa_fidelity <> 'unavailable' then asa_raw end as asa_s,
+    asa_fidelity,
+    case when abandonment_rate_fidelity <> 'unavailable' then abandoned_calls / nullif(offered_calls, 0) end
+        as abandonment_rate,
+    abandonment_rate_fidelity,
+    case when adjusted_abandonment_rate_fidelity <> 'unavailable'
+        then (abandoned_calls - short_abandoned_calls) / nullif(offered_calls - short_abandoned_calls, 0) end
+        as adjusted_abandonment_rate,
+    adjusted_abandonment_rate_fidelity,
+    case when service_level_fidelity <> 'unavailable'
+        then answered_within_threshold_calls / nullif(offered_calls, 0) end as service_level,
+    service_level_fidelity,
+    case when aht_fidelity <> 'unavailable' then aht_raw end as aht_s,
+    aht_fidelity,
+    missed_calls,
+    case when missed_by_reason_fidelity <> 'unavailable' then coalesce(missed_by_reason, '{}'::json) end
+        as missed_by_reason,
+    missed_by_reason_fidelity,
+    {{ sl }} as service_level_threshold_s,
+    {{ short }} as short_abandon_threshold_s,
+    '{{ reporting_tz() }}' as reporting_timezone,
+    {{ reporting_watermark() }} as _uc_loaded_at
+from flagged

@@ -1,0 +1,74 @@
+{#-
+  Aircall calls in the unified `uc_call` shape (one row per call).
+
+  Outcome: Aircall's `status` is a lifecycle (initial/answered/done), not an outcome; a call that is
+  not `done` yet is UNKNOWN. A done call with `answered_at` is ANSWERED; one with a voicemail is
+  VOICEMAIL; otherwise `missed_call_reason` decides (abandoned_* / short_abandoned -> ABANDONED, the
+  other reasons -> MISSED), and an unanswered outbound call (no reason given) is MISSED.
+  Times: talk = answered -> end (Aircall records no hold, so nothing is subtracted); wait = start ->
+  answer, or start -> end for an unanswered inbound call. Queue = the Aircall number (line) an inbound
+  call came in on; an outbound call's number is the line it was made from, not a queue.
+-#}
+with calls as (
+    select * from {{ ref('stg_aircall__calls') }}
+),
+
+mapped as (
+    select
+        *,
+        case
+            when status is distinct from 'done' then 'UNKNOWN'
+            when answered_at is not null then 'ANSWERED'
+            when voicemail is not null or asset like '%/voicemail%' then 'VOICEMAIL'
+            when missed_call_reason in ('short_abandoned', 'abandoned_in_ivr', 'abandoned_in_classic') then 'ABANDONED'
+            when missed_call_reason is not null then 'MISSED'
+            when direction = 'outbound' then 'MISSED'
+            else 'UNKNOWN'
+        end as outcome,
+        case direction when 'inbound' then 'INBOUND' when 'outbound' then 'OUTBOUND' end as call_type
+    from calls
+)
+
+select
+    {{ staging_uc_id('aircall', 'connection_id', 'call_id') }} as id,
+    'aircall' as provider,
+    connection_id,
+    call_id as source_id,
+    started_at as created_at,
+    greatest(
+        started_at, answered_at, ended_at,
+        {{ staging_epoch("list_max(list_transform(json_extract_string(comments, '$[*].posted_at'), lambda v: cast(v as double)))") }},
+        {{ staging_epoch("list_max(list_transform(json_extract_string(tags, '$[*].tagged_at'), lambda v: cast(v as double)))") }}
+    ) as updated_at,
+    started_at as start_at,
+    answered_at,
+    ended_at as end_at,
+    cast(started_at as date) as call_date,
+    call_type as type,
+    raw_digits as telephone,
+    {{ staging_uc_id('aircall', 'connection_id', 'user_id') }} as user_id,
+    user_name,
+    cast(null as varchar) as user_phone,
+    {{ staging_uc_id('aircall', 'connection_id', 'contact_id') }} as contact_id,
+    cast(null as boolean) as is_private,
+    outcome,
+    missed_call_reason as missed_reason,
+    case when direction = 'inbound' then {{ staging_uc_id('aircall', 'connection_id', 'number_id') }} end as queue_id,
+    case when direction = 'inbound' then number_name end as queue_name,
+    case
+        when answered_at is not null then {{ staging_seconds('answered_at', 'started_at') }}
+        when direction = 'inbound' and ended_at is not null then {{ staging_seconds('ended_at', 'started_at') }}
+    end as wait_s,
+    case
+        when answered_at is not null and ended_at is not null then {{ staging_seconds('ended_at', 'answered_at') }}
+        when outcome <> 'UNKNOWN' then 0
+    end as talk_s,
+    cast(null as integer) as hold_s,
+    cast(null as integer) as wrap_up_s,
+    case when ended_at is not null then coalesce(duration, {{ staging_seconds('ended_at', 'started_at') }}) end
+        as duration_s,
+    recording is not null or asset like '%/recording%' as has_recording,
+    cast(case when (transferred_to->>'$.id') is not null then 1 else 0 end as integer) as transfer_count,
+    'call_log' as record_source,
+    _extracted_at
+from mapped

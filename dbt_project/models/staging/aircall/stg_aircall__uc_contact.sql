@@ -1,0 +1,34 @@
+{#-
+  Aircall contacts in the unified `uc_contact` shape: the `contact` objects embedded in calls (present
+  when the caller matched an Aircall contact), one row per contact, from its latest extracted call.
+  The embedded contact carries no creation/update time in the payloads seen.
+-#}
+with calls as (
+    select * from {{ ref('stg_aircall__calls') }}
+    where contact_id is not null
+),
+
+latest as (
+    select connection_id, contact_id, contact, _extracted_at
+    from calls
+    qualify row_number() over (
+        partition by connection_id, contact_id order by _extracted_at desc, started_at desc, call_id desc
+    ) = 1
+)
+
+select
+    {{ staging_uc_id('aircall', 'connection_id', 'contact_id') }} as id,
+    'aircall' as provider,
+    connection_id,
+    contact_id as source_id,
+    nullif(trim(concat_ws(' ', (contact->>'$.first_name'), (contact->>'$.last_name'))), '') as name,
+    (contact->>'$.first_name') as first_name,
+    (contact->>'$.last_name') as last_name,
+    cast(null as varchar) as title,
+    (contact->>'$.company_name') as company,
+    (contact->>'$.emails[0].value') as email,
+    (contact->>'$.phone_numbers[0].value') as telephone,
+    cast(null as timestamptz) as created_at,
+    cast(null as timestamptz) as updated_at,
+    _extracted_at
+from latest

@@ -1,0 +1,119 @@
+{#-
+  RingCentral calls: one row per telephony session (`sessionId`) — a call can span several call-log
+  records and, in the Detailed view, several legs (the caller's master leg, the leg that rang the
+  agent, transfers). Fax records are not calls and are left out, as are deleted records.
+
+  From the legs: the agent is the extension of the first non-master `Accept` leg (the leg that rang
+  the agent; its start is the answer time when its result is Accepted); transfers are the
+  `TransferCall` legs. Without legs (Simple view) answer time, agent of an inbound call and
+  transfers are unknown. Shared by the stg_ringcentral__uc_* models.
+-#}
+with records as (
+    select
+        *,
+        coalesce(session_id, record_id) as call_key,
+        start_time + to_milliseconds(coalesce(duration_ms, cast(duration as bigint) * 1000)) as end_time,
+        case
+            when result in ('Accepted', 'Call connected') then 'ANSWERED'
+            when result = 'Voicemail' then 'VOICEMAIL'
+            when result in ('Missed', 'No Answer', 'Rejected', 'Declined', 'Answered Elsewhere') then 'MISSED'
+            when result in ('Hang Up', 'Abandoned', 'Stopped') then 'ABANDONED'
+            when result = 'Busy' then 'BUSY'
+            when result in ('Blocked', 'Restricted Number') then 'BLOCKED'
+            when result in ('Call Failed', 'Call Failure', 'Failed', 'Internal Error', 'IP Phone Offline',
+                            'No Calling Credit', 'Wrong Number', 'International Disabled',
+                            'International Restricted', 'Suspended account', 'Not Allowed') then 'FAILED'
+            else 'UNKNOWN'
+        end as record_outcome
+    from {{ ref('stg_ringcentral__call_log') }}
+    where coalesce(record_type, 'Voice') = 'Voice' and not coalesce(deleted, false)
+),
+
+legs as (
+    select connection_id, call_key, unnest(json_extract(legs, '$[*]')) as leg
+    from records
+    where legs is not null
+),
+
+agent_leg as (
+    select
+        connection_id,
+        call_key,
+        (leg->>'$.extension.id') as ext_id,
+        (leg->>'$.to.name') as ext_name,
+        coalesce(leg->>'$.to.extensionNumber', (leg->>'$.to.phoneNumber')) as ext_phone,
+        case when (leg->>'$.result') = 'Accepted' then {{ staging_iso("(leg->>'$.startTime')") }} end as answered_at
+    from legs
+    where (leg->>'$.legType') = 'Accept' and not coalesce(cast(leg->>'$.master' as boolean), false)
+    qualify row_number() over (
+        partition by connection_id, call_key
+        order by {{ staging_iso("(leg->>'$.startTime')") }}, cast(leg->>'$.legIndex' as integer)
+    ) = 1
+),
+
+transfers as (
+    select connection_id, call_key, count(*) filter (where (leg->>'$.legType') = 'TransferCall') as transfer_count
+    from legs
+    group by all
+),
+
+sessions as (
+    select
+        connection_id,
+        call_key,
+        min(start_time) as start_at,
+        max(end_time) as end_at,
+        max(last_modified_time) as updated_at,
+        bool_or(record_outcome = 'ANSWERED') as any_answered,
+        bool_or(recording_id is not null) as has_recording,
+        bool_or(legs is not null) as has_legs,
+        max(_extracted_at) as _extracted_at
+    from records
+    group by all
+),
+
+first_record as (
+    select *
+    from records
+    qualify row_number() over (partition by connection_id, call_key order by start_time, record_id) = 1
+)
+
+select
+    s.connection_id,
+    s.call_key,
+    s.start_at,
+    s.end_at,
+    s.updated_at,
+    s.has_recording,
+    s._extracted_at,
+    case when s.any_answered then 'ANSWERED' else f.record_outcome end as outcome,
+    f.reason,
+    f.result,
+    case
+        when f.from_extension_number is not null and f.to_extension_number is not null then 'INTERNAL'
+        when f.direction = 'Inbound' then 'INBOUND'
+        when f.direction = 'Outbound' then 'OUTBOUND'
+    end as type,
+    case when f.direction = 'Inbound' then f.from_phone_number else f.to_phone_number end as telephone,
+    case
+        when f.direction = 'Outbound' then coalesce(f.from_extension_id, f.extension_id)
+        else a.ext_id
+    end as user_ext_id,
+    case when f.direction = 'Outbound' then f.from_name else a.ext_name end as user_name,
+    case
+        when f.direction = 'Outbound' then coalesce(f.from_extension_number, f.from_phone_number)
+        else a.ext_phone
+    end as user_phone,
+    case when f.direction = 'Inbound' and f.to_extension_id is distinct from a.ext_id then f.to_extension_id end
+        as queue_ext_id,
+    case
+        when f.direction = 'Inbound' and f.to_extension_id is not null and f.to_extension_id is distinct from a.ext_id
+            then f.to_name
+    end as queue_name,
+    case when s.any_answered then a.answered_at end as answered_at,
+    f.direction,
+    case when s.has_legs then coalesce(t.transfer_count, 0) end as transfer_count
+from sessions as s
+join first_record as f using (connection_id, call_key)
+left join agent_leg as a using (connection_id, call_key)
+left join transfers as t using (connection_id, call_key)

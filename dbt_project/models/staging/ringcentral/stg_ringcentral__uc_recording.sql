@@ -1,0 +1,48 @@
+{#-
+  RingCentral recordings and voicemails in the unified `uc_recording` shape: a record's `recording`
+  (kind recording, id = the recording id) and its voicemail `message` (kind voicemail, id = the
+  message id). `web_url` is NULL: `contentUri` serves the audio only with an OAuth bearer token
+  that expires within the hour, so it is not a link a person can open later. The call log gives no
+  start/end or length of the media (the recording metadata endpoint does; it is not extracted).
+-#}
+with records as (
+    select *, coalesce(session_id, record_id) as call_key
+    from {{ ref('stg_ringcentral__call_log') }}
+),
+
+sessions as (
+    select connection_id, call_key, type, user_ext_id, user_name
+    from {{ ref('stg_ringcentral__sessions') }}
+),
+
+media as (
+    select connection_id, call_key, recording_id as media_id, 'recording' as kind, _extracted_at
+    from records
+    where recording_id is not null
+    union all
+    select connection_id, call_key, message_id, 'voicemail', _extracted_at
+    from records
+    where message_id is not null and lower(message_type) = 'voicemail'
+)
+
+select
+    {{ staging_uc_id('ringcentral', 'media.connection_id', 'media_id') }} as id,
+    'ringcentral' as provider,
+    media.connection_id,
+    media_id as source_id,
+    {{ staging_uc_id('ringcentral', 'media.connection_id', 'media.call_key') }} as call_id,
+    cast(null as varchar) as contact_id,
+    {{ staging_uc_id('ringcentral', 'media.connection_id', 'sessions.user_ext_id') }} as user_id,
+    sessions.user_name,
+    cast(null as timestamptz) as start_at,
+    cast(null as timestamptz) as end_at,
+    cast(null as integer) as duration_s,
+    sessions.type,
+    kind,
+    cast(null as varchar) as web_url,
+    cast(null as timestamptz) as created_at,
+    cast(null as timestamptz) as updated_at,
+    media._extracted_at
+from media
+left join sessions on media.connection_id = sessions.connection_id and media.call_key = sessions.call_key
+qualify row_number() over (partition by media.connection_id, media_id, kind order by media._extracted_at desc) = 1

@@ -1,0 +1,50 @@
+{#-
+  RingCentral users seen in the call log: every party or leg that names an extension (agents
+  answering, dialling, receiving transfers; queues are extensions too but are not users and are
+  left out when they only ever appear as the dialled queue of an inbound call). One row per
+  extension id, from its latest extraction; RingCentral parties carry no email.
+-#}
+with records as (
+    select * from {{ ref('stg_ringcentral__call_log') }}
+),
+
+legs as (
+    select connection_id, _extracted_at, unnest(json_extract(legs, '$[*]')) as leg
+    from records
+    where legs is not null
+),
+
+parties as (
+    -- the caller side of outbound calls is the dialling user
+    select connection_id, _extracted_at, from_extension_id as ext_id, from_name as name,
+           from_phone_number as phone, from_extension_number as extension
+    from records
+    where direction = 'Outbound' and from_extension_id is not null
+    union all
+    -- internal calls: the called side is a user too
+    select connection_id, _extracted_at, to_extension_id, to_name, to_phone_number, to_extension_number
+    from records
+    where from_extension_number is not null and to_extension_id is not null
+    union all
+    -- legs that rang an agent or transferred the call to one
+    -- (the leg's `extension` is the extension it rang; its `to` party may omit the id)
+    select connection_id, _extracted_at, coalesce((leg->>'$.extension.id'), (leg->>'$.to.extensionId')),
+           (leg->>'$.to.name'), (leg->>'$.to.phoneNumber'), (leg->>'$.to.extensionNumber')
+    from legs
+    where (leg->>'$.legType') in ('Accept', 'TransferCall')
+      and not coalesce(cast((leg->>'$.master') as boolean), false)
+      and coalesce((leg->>'$.extension.id'), (leg->>'$.to.extensionId')) is not null
+)
+
+select
+    {{ staging_uc_id('ringcentral', 'connection_id', 'ext_id') }} as id,
+    'ringcentral' as provider,
+    connection_id,
+    ext_id as source_id,
+    name,
+    cast(null as varchar) as email,
+    phone,
+    extension,
+    _extracted_at
+from parties
+qualify row_number() over (partition by connection_id, ext_id order by _extracted_at desc, name) = 1

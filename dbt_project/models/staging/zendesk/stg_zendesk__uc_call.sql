@@ -1,0 +1,77 @@
+{#-
+  Zendesk Talk calls in the unified `uc_call` shape (one row per call; legs add transfers).
+
+  Outcome from `completion_status`: completed -> ANSWERED, or VOICEMAIL when `voicemail` is true;
+  pending_voicemail -> VOICEMAIL; abandoned_in_queue / abandoned_in_ivr / abandoned_on_hold ->
+  ABANDONED; abandoned_in_voicemail (nobody answered, the caller reached voicemail and left nothing)
+  and not_answered -> MISSED; failed -> FAILED; empty (in progress) or unknown values -> UNKNOWN.
+  `missed_reason` is the `completion_status` itself for every call that was not answered.
+  Times: start = `created_at`; answered = start + `time_to_answer`; end = start + `duration`.
+  Wait: `time_to_answer`, else (unanswered inbound) `wait_time` plus the IVR time. The export names
+  no external number (`phone_number` is the Talk line) and no agent or group names.
+-#}
+with calls as (
+    select * from {{ ref('stg_zendesk__calls') }}
+),
+
+transfers as (
+    select connection_id, call_id, count(*) filter (where transferred_from is not null) as transfer_count
+    from {{ ref('stg_zendesk__legs') }}
+    where leg_type = 'agent'
+    group by all
+),
+
+mapped as (
+    select
+        calls.*,
+        transfers.transfer_count as leg_transfers,
+        transfers.call_id is not null as has_legs,
+        case
+            when completion_status = 'completed' and voicemail then 'VOICEMAIL'
+            when completion_status = 'completed' then 'ANSWERED'
+            when completion_status = 'pending_voicemail' then 'VOICEMAIL'
+            when completion_status in ('abandoned_in_queue', 'abandoned_in_ivr', 'abandoned_on_hold') then 'ABANDONED'
+            when completion_status in ('abandoned_in_voicemail', 'not_answered') then 'MISSED'
+            when completion_status = 'failed' then 'FAILED'
+            else 'UNKNOWN'
+        end as outcome
+    from calls
+    left join transfers using (connection_id, call_id)
+)
+
+select
+    {{ staging_uc_id('zendesk', 'connection_id', 'call_id') }} as id,
+    'zendesk' as provider,
+    connection_id,
+    call_id as source_id,
+    created_at,
+    updated_at,
+    created_at as start_at,
+    created_at + to_seconds(time_to_answer) as answered_at,
+    created_at + to_seconds(duration) as end_at,
+    cast(created_at as date) as call_date,
+    case direction when 'inbound' then 'INBOUND' when 'outbound' then 'OUTBOUND' end as type,
+    cast(null as varchar) as telephone,
+    {{ staging_uc_id('zendesk', 'connection_id', 'agent_id') }} as user_id,
+    cast(null as varchar) as user_name,
+    cast(null as varchar) as user_phone,
+    {{ staging_uc_id('zendesk', 'connection_id', 'customer_id') }} as contact_id,
+    cast(null as boolean) as is_private,
+    outcome,
+    case when outcome not in ('ANSWERED', 'UNKNOWN') and completion_status <> 'completed' then completion_status end
+        as missed_reason,
+    {{ staging_uc_id('zendesk', 'connection_id', 'call_group_id') }} as queue_id,
+    cast(null as varchar) as queue_name,
+    case
+        when time_to_answer is not null then time_to_answer
+        when direction = 'inbound' then coalesce(wait_time, 0) + coalesce(ivr_time_spent, 0)
+    end as wait_s,
+    talk_time as talk_s,
+    hold_time as hold_s,
+    wrap_up_time as wrap_up_s,
+    duration as duration_s,
+    coalesce(recording_time, 0) > 0 as has_recording,
+    cast(case when has_legs then leg_transfers end as integer) as transfer_count,
+    'call_log' as record_source,
+    _extracted_at
+from mapped

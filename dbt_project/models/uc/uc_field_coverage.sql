@@ -1,0 +1,16 @@
+{#-
+  uc_field_coverage: which unified columns each provider supplies — the union of the coverage seeds
+  seeds/coverage/<provider>_field_coverage.csv (one row per provider x model x column).
+-#}
+{{ config(materialized='table', tags=['unpartitioned']) }}
+
+{%- for provider in var('providers') %}
+select
+    cast(provider as varchar) as provider,
+    cast(model as varchar) as model,
+    cast(column_name as varchar) as column_name,
+    lower(trim(cast(coverage as varchar))) as coverage,
+    cast(note as varchar) as note
+from {{ ref(provider ~ '_field_coverage') }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

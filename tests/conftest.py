@@ -1,0 +1,46 @@
+"""Shared test setup: an isolated environment per session and the PostgreSQL availability rule.
+
+Tests of the Postgres-backed Dagster instance run against the server on 127.0.0.1:5432. Where no
+server is reachable they are skipped with the reason; in CI (`UC_REQUIRE_POSTGRES=1`) they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+_SESSION_DIR = tempfile.mkdtemp(prefix="uc-tests-")
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ.setdefault("DAGSTER_HOME", os.path.join(_SESSION_DIR, "dagster_home"))
+os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+with open(os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml"), "w", encoding="utf-8") as fh:
+    fh.write("telemetry:\n  enabled: false\n")
+
+POSTGRES_DSN = os.environ.get("UC_TEST_POSTGRES_DSN", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_reachable() -> str | None:
+    """None when the server answers, else why not."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(POSTGRES_DSN, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": 3})
+        with engine.connect() as con:
+            con.execute(sa.text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable" for the skip reason
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    problem = _postgres_reachable()
+    if problem:
+        message = f"PostgreSQL at {POSTGRES_DSN} is not reachable ({problem})"
+        if os.environ.get("UC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + "; UC_REQUIRE_POSTGRES=1 requires it (start it, see .ci/run)")
+        pytest.skip(message + "; start PostgreSQL to run the Postgres-backed instance tests")
+    yield POSTGRES_DSN

@@ -1,0 +1,59 @@
+"""Running the project's dbt build against a temporary data dir, and reading the warehouse back.
+
+Every run gets its own `UC_DATA_DIR` and `--target-path`, so tests never touch `dbt_project/target`
+or a warehouse other runs use. dbt runs in a subprocess: in-process, dbt-duckdb keeps the warehouse
+open and the test could not read it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+class DbtFailed(AssertionError):
+    pass
+
+
+def dbt(data_dir: Path, args: Sequence[str], vars: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run one dbt command; return run_results' results, raise DbtFailed with the failing nodes' messages."""
+    env = {**os.environ, "UC_DATA_DIR": str(data_dir), "DO_NOT_TRACK": "1"}
+    target = data_dir / "target"
+    cmd = [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+           "--target-path", str(target), "--log-path", str(data_dir / "logs")]
+    if vars:
+        cmd += ["--vars", json.dumps(vars)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    results_file = target / "run_results.json"
+    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+    if proc.returncode != 0:
+        failed = [f"{r['unique_id']}: {r['status']}: {r['message']}" for r in results
+                  if r["status"] not in ("success", "pass", "warn")]
+        raise DbtFailed(f"dbt {' '.join(args)} failed:\n" + "\n".join(failed or [proc.stdout[-4000:], proc.stderr[-2000:]]))
+    return results
+
+
+def build(data_dir: Path, select: str = "staging raw", vars: dict[str, Any] | None = None) -> Any:
+    return dbt(data_dir, ["build", "--select", *select.split()], vars)
+
+
+def query(data_dir: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows of `sql` on the warehouse as dicts (the connection is closed before returning)."""
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        cur = con.execute(sql, list(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    finally:
+        con.close()

@@ -1,0 +1,59 @@
+"""Ten partitions of one connection extracted at once, in separate processes, stay under the quota."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from uc_pipeline.landing import read_partition
+from uc_pipeline.sandbox import QuotaSpec, Sandbox
+
+from .support import YESTERDAY, day_bounds, sandbox_env
+
+WORKER = """
+import sys
+from datetime import date
+from uc_pipeline.connections import load_connections
+from uc_pipeline.extract import extract_partition
+from uc_pipeline.http import HttpSettings
+connections_file, data_dir, day, limiter = sys.argv[1:5]
+(conn,) = load_connections(connections_file)
+result = extract_partition(conn, "calls", date.fromisoformat(day), data_dir=data_dir,
+                           settings=HttpSettings(limiter_url=limiter, state_dir=data_dir + "/state"))
+print(result.landed.rows, result.http.get("throttled"))
+"""
+
+
+def test_ten_concurrent_partitions_never_exceed_the_quota(tmp_path: Path) -> None:
+    conn = replace(
+        Sandbox.default_connections(["aircall"], calls_per_day=150, seed=11)[0],
+        quotas={"default": QuotaSpec(requests=5, window_s=1.0)},
+    )
+    days = [YESTERDAY - timedelta(days=i) for i in range(10)]
+    with sandbox_env(tmp_path, [conn]) as env:
+        limiter = f"sqlite:///{tmp_path / 'ratelimit.sqlite'}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(env.connections_file), str(env.data_dir), day.isoformat(), limiter],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for day in days
+        ]
+        outputs = [p.communicate(timeout=300) for p in procs]
+        for proc, (out, err) in zip(procs, outputs, strict=True):
+            assert proc.returncode == 0, err
+            assert out.split()[1] == "0", "a 429 means the shared limiter let too many requests through"
+        log = env.sandbox.request_log
+        assert not log.violations(), f"{len(log.violations())} requests over the quota"
+        assert not log.duplicate_pages()
+        for day in days:
+            landed = {
+                r["_record_id"]
+                for r in read_partition(env.data_dir, "aircall", "calls", conn.connection_id, day).to_pylist()
+            }
+            assert landed == set(env.sandbox.record_ids(conn.connection_id, "calls", *day_bounds(day)))

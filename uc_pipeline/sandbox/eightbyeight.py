@@ -1,0 +1,224 @@
+"""Emulator of the 8x8 Virtual Contact Center (VCC) Recordings API, mounted at `/eightbyeight`.
+
+Owns the HTTP surface documented in the vendor's "Virtual Contact Center Recordings API" page:
+`GET /api/recordings/files`, `files/` and `files.xml` (XML, the default) and `files.csv` (CSV),
+HTTP Basic with the tenant name as user and the Data Request Token as password, the `d` / `tz` /
+`n` / `start-date` / `finish-date` / field-filter query variables (eightbyeight_query.py), pages of
+50 records, and the documented response codes: 400 bad syntax, 403 wrong credentials, 404 unknown
+resource, 500 internal error, 503 server busy. A request without credentials gets 401 with a
+Basic challenge (how a browser gets its login prompt, as the vendor page describes).
+
+The mapping from canonical calls to native records is in eightbyeight_render.py.
+
+Rate limit: the vendor documents none for this API, and sends no quota headers, so none are
+emitted here. The default quota is a conservative 10 requests per 60 s, the figure 8x8 documents
+for its other data APIs (end-to-end journey API: 10 hits per 60 s sliding window); a request over
+the quota is answered the way this API shows overload, 503 "Server busy", with a standard
+`Retry-After`. Injected 429 storms are answered 429 (an edge throttle), with or without
+`Retry-After` as the fault says.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from uc_pipeline.sandbox.eightbyeight_query import QueryError, page_of, parse_query
+from uc_pipeline.sandbox.eightbyeight_render import (
+    CSV_CONTENT_TYPE,
+    OPTIONAL_FIELDS,
+    XML_CONTENT_TYPE,
+    agent_logins,
+    as_text,
+    render_call,
+    render_csv,
+    render_xml,
+    served,
+)
+from uc_pipeline.sandbox.model import (
+    Admission,
+    Call,
+    ProviderProfile,
+    QuotaSpec,
+    Recording,
+    SandboxConnection,
+    SandboxContext,
+)
+
+PROVIDER_ID = "eightbyeight"
+STREAM = "recordings"
+REALM = "Virtual Contact Center"
+# A recording starts after its call reached the system (queue wait); no wait lasts a day.
+_CALL_LOOKBACK = timedelta(days=1)
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+# The reason phrases and meanings of the vendor's response-code table.
+_STATUS_TEXT = {
+    400: ("Bad request", "The syntax of the request was wrong"),
+    401: ("Unauthorized", "Enter your tenant name as the username and your authentication token as the password"),
+    403: ("Forbidden", "The request was not allowed, usually due to incorrect authentication"),
+    404: ("Not found", "The requested resource was not found"),
+    429: ("Too many requests", "Too many requests; slow down"),
+    500: ("Internal error", "The server encountered an unexpected condition which prevented it from "
+                            "fulfilling the request"),
+    502: ("Bad gateway", "The server received an invalid response from an upstream server"),
+    503: ("Server busy", "The server is currently unable to handle the request due to temporary overloading"),
+}
+
+
+def error_response(status: int, detail: str = "", headers: Mapping[str, str] | None = None) -> Response:
+    """The API's plain-text error answer: status, reason phrase, meaning and what was wrong."""
+    phrase, meaning = _STATUS_TEXT[status]
+    body = f"{status} {phrase}: {meaning}" + (f" ({detail})" if detail else "") + "\n"
+    return Response(body, status_code=status, media_type="text/plain; charset=UTF-8", headers=dict(headers or {}))
+
+
+def _rec(call: Call) -> Recording:
+    if call.recording is None:
+        raise ValueError(f"call {call.call_id} has no recording")
+    return call.recording
+
+
+def _retry_after(seconds: float | None) -> dict[str, str]:
+    return {} if seconds is None else {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+class EightByEightEmulator:
+    """The 8x8 VCC Recordings API (satisfies `uc_pipeline.sandbox.model.Emulator`)."""
+
+    provider_id = PROVIDER_ID
+    profile = ProviderProfile(
+        outcomes=frozenset({"ANSWERED"}),  # only recorded (so answered) calls exist in this API
+        internal_calls=False,
+        direct_agent_access=True,
+        hold=False,  # only the recording's length is served; hold cannot be told apart
+    )
+    default_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(requests=10, window_s=60.0)}
+    fast_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(requests=10, window_s=1.0)}
+    credential_fields: tuple[str, ...] = ("tenant", "token")
+
+    # -- ground truth -------------------------------------------------------------------------
+
+    def recorded(
+        self, ctx: SandboxContext, conn: SandboxConnection, start: datetime | None, end: datetime | None
+    ) -> list[Call]:
+        """The calls whose recording is served now and started in `[start, end)`, in API order
+        (recording start, then recording id)."""
+        lo = start if start is not None else datetime.combine(conn.history_start, time(0), tzinfo=UTC)
+        hi = end if end is not None else ctx.now() + timedelta(days=1)
+        if hi <= lo:
+            return []
+        calls = [c for c in ctx.truth.calls(conn, lo - _CALL_LOOKBACK, hi) if served(c) and lo <= _rec(c).start_at < hi]
+        calls.sort(key=lambda c: (_rec(c).start_at, _rec(c).recording_id))
+        return calls
+
+    def render(self, ctx: SandboxContext, conn: SandboxConnection, calls: Sequence[Call]) -> list[dict[str, str]]:
+        """The records of `calls` exactly as served: drift applied, every value as its text."""
+        tz = ZoneInfo(conn.timezone)
+        tenant = conn.credentials.get("tenant", "")
+        logins = agent_logins(ctx.truth.directory(conn))
+        out = []
+        for call in calls:
+            drifted = ctx.drift(conn, render_call(call, tenant, tz, logins), OPTIONAL_FIELDS)
+            out.append({k: as_text(v) for k, v in drifted.items()})
+        return out
+
+    def records(
+        self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime, end: datetime
+    ) -> list[dict[str, Any]]:
+        if stream != STREAM:
+            raise ValueError(f"{PROVIDER_ID} has no stream {stream!r}; it has {STREAM!r}")
+        return self.render(ctx, conn, self.recorded(ctx, conn, start, end))
+
+    def record_id(self, stream: str, record: dict[str, Any]) -> str:
+        # The file name is unique per recording; transactionID is per call.
+        return str(record["filename"])
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def routes(self, ctx: SandboxContext) -> list[BaseRoute]:
+        async def xml(request: Request) -> Response:
+            return await self._serve(ctx, request, "xml")
+
+        async def csv(request: Request) -> Response:
+            return await self._serve(ctx, request, "csv")
+
+        async def unknown(request: Request) -> Response:
+            return await self._serve(ctx, request, None)
+
+        return [
+            Route("/api/recordings/files", xml, methods=_ALL_METHODS),
+            Route("/api/recordings/files/", xml, methods=_ALL_METHODS),
+            Route("/api/recordings/files.xml", xml, methods=_ALL_METHODS),
+            Route("/api/recordings/files.csv", csv, methods=_ALL_METHODS),
+            Route("/{path:path}", unknown, methods=_ALL_METHODS),
+        ]
+
+    def _authenticate(self, ctx: SandboxContext, request: Request) -> tuple[SandboxConnection | None, Response | None]:
+        header = request.headers.get("authorization", "")
+        if not header:
+            return None, error_response(401, "no credentials", {"WWW-Authenticate": f'Basic realm="{REALM}"'})
+        scheme, _, encoded = header.partition(" ")
+        try:
+            user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            sep = ""
+        if scheme.lower() != "basic" or not sep:
+            return None, error_response(403, "use HTTP Basic authentication: tenant name and token")
+        for conn in ctx.connections(PROVIDER_ID):
+            creds = conn.credentials
+            if creds.get("tenant") == user and creds.get("token") == password:
+                if ctx.fault_fires(conn, "wrong_credentials"):
+                    return conn, error_response(403, "invalid tenant or token")
+                return conn, None
+        return None, error_response(403, "invalid tenant or token")
+
+    async def _serve(self, ctx: SandboxContext, request: Request, fmt: str | None) -> Response:
+        conn, denied = self._authenticate(ctx, request)
+        if denied is not None or conn is None:
+            return ctx.deliver(request, conn, denied or error_response(403))
+        admission = await ctx.admit(request, conn, "default")
+        return ctx.deliver(request, conn, self._answer(ctx, request, conn, admission, fmt))
+
+    def _answer(
+        self, ctx: SandboxContext, request: Request, conn: SandboxConnection, admission: Admission, fmt: str | None
+    ) -> Response:
+        fault = admission.fault
+        if fault in ("http_500", "http_502", "http_503"):
+            return error_response(int(fault[5:]))
+        if fault == "storm_429":
+            return error_response(429, headers=_retry_after(admission.quota.retry_after or 1.0))
+        if fault == "storm_429_no_retry_after":
+            return error_response(429)
+        if admission.quota.exceeded:
+            return error_response(503, headers=_retry_after(admission.quota.retry_after))
+        if fmt is None:
+            return error_response(404, f"no resource {request.url.path}; use /api/recordings/files[.xml|.csv]")
+        if request.method not in ("GET", "HEAD"):
+            return error_response(400, f"{request.method} is not supported; queries are HTTP GET requests")
+        try:
+            query = parse_query(request.query_params.multi_items(), conn.timezone, ctx.now())
+        except QueryError as exc:
+            return error_response(400, str(exc))
+        calls = [c for c in self.recorded(ctx, conn, *query.fetch_range())
+                 if query.matches_time(_rec(c).start_at, _rec(c).end_at)]
+        if query.filters:
+            page = page_of([r for r in self.render(ctx, conn, calls) if query.matches_fields(r)], query.offset)
+        else:
+            # Only the page's records need rendering: order and time selection come from the calls.
+            page = self.render(ctx, conn, page_of(calls, query.offset))
+        if fmt == "csv":
+            return Response(render_csv(page), media_type=CSV_CONTENT_TYPE)
+        return Response(render_xml(page), media_type=XML_CONTENT_TYPE)
+
+
+EMULATOR = EightByEightEmulator()

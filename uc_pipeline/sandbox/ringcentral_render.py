@@ -1,0 +1,355 @@
+"""RingCentral rendering: canonical `Call`s -> native company call-log records (Simple and Detailed).
+
+Owns the native ids (record id, session ids, extension ids, recording and message ids), the
+result/reason vocabulary, the legs of the Detailed view, the order the call log pages through
+(newest first) and the moment a record becomes visible (15-30 s after the call ended). The field
+names, their order and value formats are those of the vendor samples
+(vendor-samples/ringcentral/call_log_list_*.json*); the mapping from the canonical model is tabled
+in `uc_pipeline/sandbox/ringcentral.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from uc_pipeline.sandbox.model import Agent, Call, Directory, Queue, SandboxConnection
+
+# Links inside records point at the production hosts, as the real API's records do; only the
+# envelope's own links (uri, navigation) are built from the request's base URL.
+PLATFORM = "https://platform.ringcentral.com"
+MEDIA = "https://media.ringcentral.com"
+
+SESSION_ID_BASE = 13_900_000_004  # sessionId = base + call_id * 1000
+AGENT_EXT_BASE = 600_000_005  # extension id of an agent = base + agent_id * 1000
+QUEUE_EXT_BASE = 700_000_005  # extension id of a call queue = base + queue_id * 1000
+OWNER_EXT_ID = 590_000_005  # the admin user the JWT belongs to (token `owner_id`)
+ACCOUNT_ID_BASE = 400_000_000_008
+DAY_ZERO = date(2000, 1, 1)
+DAY_PREFIX_BASE = 10_000  # recording id = str(base + days since DAY_ZERO) + str(canonical recording id)
+ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+ID_LENGTH = 15
+_ID_SPACE = len(ID_ALPHABET) ** ID_LENGTH
+_ID_MULTIPLIER = 1_000_000_007  # prime, coprime with 62**15: the id mapping is a bijection
+VISIBLE_AFTER_MIN_S = 15
+VISIBLE_AFTER_SPAN_S = 16  # a record appears 15..30 s after the call ended
+
+# Fields schema drift may drop (never ids, times, parties, direction, result or reason).
+OPTIONAL_FIELDS = ("internalType", "reasonDescription", "billing", "lastModifiedTime", "transport",
+                   "telephonySessionId")
+
+REASON_DESCRIPTIONS = {
+    "Accepted": "The call was connected to and accepted by this number",
+    "Not Answered": "The phone number you dialed was not answered",
+    "No Answer": "You did not answer the call",
+    "Hang Up": "The caller hung up before the call was answered",
+    "Line Busy": "The phone number you dialed was busy",
+    "Calls Not Accepted": "Your account was not accepting calls at this time",
+    "Number Blocked": "This number is in your Blocked Numbers list",
+    "Failed Try Again": "Call failed. Please try again",
+}
+# (outcome, canonical reason or None) -> (result, reason) of an inbound call.
+INBOUND_RESULTS: dict[tuple[str, str | None], tuple[str, str]] = {
+    ("ANSWERED", None): ("Accepted", "Accepted"),
+    ("MISSED", "out_of_hours"): ("Missed", "Calls Not Accepted"),
+    ("MISSED", "no_agent_available"): ("Missed", "Not Answered"),
+    ("MISSED", "agents_did_not_answer"): ("Missed", "No Answer"),
+    ("ABANDONED", "abandoned_in_queue"): ("Abandoned", "Hang Up"),
+    ("ABANDONED", "abandoned_in_ivr"): ("Hang Up", "Hang Up"),
+    ("ABANDONED", "short_abandoned"): ("Hang Up", "Hang Up"),
+    ("VOICEMAIL", "voicemail"): ("Voicemail", "No Answer"),
+    ("BUSY", "busy"): ("Busy", "Line Busy"),
+    ("FAILED", "failed"): ("Call Failed", "Failed Try Again"),
+    ("BLOCKED", "blocked"): ("Blocked", "Number Blocked"),
+}
+# outcome -> (result, reason) of an outbound or internal call (the far end's answer).
+OUTBOUND_RESULTS: dict[str, tuple[str, str]] = {
+    "ANSWERED": ("Call connected", "Accepted"),
+    "MISSED": ("No Answer", "Not Answered"),
+    "ABANDONED": ("Hang Up", "Hang Up"),
+    "VOICEMAIL": ("Voicemail", "Not Answered"),
+    "BUSY": ("Busy", "Line Busy"),
+    "FAILED": ("Call Failed", "Failed Try Again"),
+    "BLOCKED": ("Blocked", "Number Blocked"),
+}
+TOLL_FREE_PREFIXES = ("+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888")
+COST_PER_MINUTE = {"TollFreeNumber": 0.025, "LongDistance": 0.019, "International": 0.11}
+
+
+def iso_ms(value: datetime) -> str:
+    """RingCentral's time format: UTC, milliseconds, `Z` (e.g. 2023-04-10T23:58:47.594Z)."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _digest(*parts: object) -> bytes:
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
+
+
+def account_id(conn: SandboxConnection) -> str:
+    """The numeric account id of a connection (`options.account_id` overrides the derived one)."""
+    if conn.options.get("account_id"):
+        return str(conn.options["account_id"])
+    return str(ACCOUNT_ID_BASE + int.from_bytes(_digest("account", conn.connection_id)[:4]) % 10**8 * 1000)
+
+
+def record_id(conn: SandboxConnection, call: Call) -> str:
+    """A 15-character id like `VgLcd1KWffJVzUA`, unique per call within a connection."""
+    salt = int.from_bytes(_digest("record", conn.connection_id, conn.seed)[:12]) % _ID_SPACE
+    n = (call.call_id * _ID_MULTIPLIER + salt) % _ID_SPACE
+    chars = []
+    for _ in range(ID_LENGTH):
+        n, r = divmod(n, len(ID_ALPHABET))
+        chars.append(ID_ALPHABET[r])
+    return "".join(reversed(chars))
+
+
+def session_id(call: Call) -> str:
+    return str(SESSION_ID_BASE + call.call_id * 1000)
+
+
+def telephony_session_id(conn: SandboxConnection, call: Call) -> str:
+    h = _digest("tsid", conn.connection_id, call.call_id).hex()
+    return f"s-{h[:13]}z{h[13:24]}z{h[24:31]}0000"
+
+
+def agent_extension_id(agent: Agent) -> int:
+    return AGENT_EXT_BASE + agent.agent_id * 1000
+
+
+def queue_extension_id(queue: Queue) -> int:
+    return QUEUE_EXT_BASE + queue.queue_id * 1000
+
+
+def queue_extension_number(queue: Queue) -> str:
+    return f"8{queue.queue_id:03d}"
+
+
+def recording_native_id(call: Call, recording_id: int) -> str:
+    """All digits; starts with the call's UTC day so that the recording endpoint can find the call."""
+    day = (call.start_at.astimezone(UTC).date() - DAY_ZERO).days
+    return f"{DAY_PREFIX_BASE + day}{recording_id}"
+
+
+def recording_lookup_day(native_id: str) -> tuple[date, int] | None:
+    """(UTC day of the call, canonical recording id) of a native recording id, or None."""
+    if not native_id.isdigit() or len(native_id) < 6:
+        return None
+    try:
+        return DAY_ZERO + timedelta(days=int(native_id[:5]) - DAY_PREFIX_BASE), int(native_id[5:])
+    except OverflowError:
+        return None
+
+
+def visible_at(conn: SandboxConnection, call: Call) -> datetime:
+    """When the record appears in the call log: 15-30 s after the call ended (fixed per call)."""
+    delay = VISIBLE_AFTER_MIN_S + _digest("visible", conn.connection_id, call.call_id)[0] % VISIBLE_AFTER_SPAN_S
+    return call.end_at + timedelta(seconds=delay)
+
+
+def sort_key(conn: SandboxConnection, call: Call) -> tuple[datetime, str]:
+    """The call log is served newest first: sort by this key, descending."""
+    return call.start_at, record_id(conn, call)
+
+
+def native_direction(call: Call) -> str:
+    return "Inbound" if call.direction == "INBOUND" else "Outbound"
+
+
+def result_reason(call: Call) -> tuple[str, str]:
+    if call.direction == "INBOUND":
+        key = (call.outcome, call.missed_reason if call.outcome != "ANSWERED" else None)
+        if key not in INBOUND_RESULTS:
+            raise ValueError(f"call {call.call_id}: no RingCentral result for inbound {key}")
+        return INBOUND_RESULTS[key]
+    return OUTBOUND_RESULTS[call.outcome]
+
+
+def _agent_party(agent: Agent) -> dict[str, Any]:
+    return {"phoneNumber": agent.phone, "extensionNumber": agent.extension,
+            "extensionId": str(agent_extension_id(agent)), "name": agent.name}
+
+
+def _queue_party(queue: Queue) -> dict[str, Any]:
+    return {"phoneNumber": queue.number, "extensionNumber": queue_extension_number(queue),
+            "extensionId": str(queue_extension_id(queue)), "name": queue.name}
+
+
+def main_number(conn: SandboxConnection) -> str:
+    """The account's main company number: what a direct call whose agent is unknown was dialled to."""
+    return f"+1650555{int.from_bytes(_digest('main', conn.connection_id)[:2]) % 10_000:04d}"
+
+
+def _external_party(call: Call) -> dict[str, Any]:
+    if call.external_number == "anonymous":
+        return {"name": "Anonymous"}
+    party: dict[str, Any] = {"phoneNumber": call.external_number}
+    if call.contact is not None:
+        # Caller-ID (CNAM) style: upper case, at most 15 characters.
+        party["name"] = f"{call.contact.last_name} {call.contact.first_name}".upper()[:15]
+    return party
+
+
+def _other_agent(call: Call, agents: Sequence[Agent]) -> Agent | None:
+    return next((a for a in agents if a.phone == call.external_number), None)
+
+
+def _ext_ref(account: str, ext_id: int) -> dict[str, Any]:
+    return {"uri": f"{PLATFORM}/restapi/v1.0/account/{account}/extension/{ext_id}", "id": ext_id}
+
+
+def _internal_type(call: Call, dialled: str | None) -> str:
+    if call.direction == "INTERNAL":
+        return "Usual"
+    if call.direction == "INBOUND":
+        return "TollFreeNumber" if dialled and dialled.startswith(TOLL_FREE_PREFIXES) else "Local"
+    own = call.agent.phone if call.agent else "+1"
+    same_country = (own.startswith("+1") and call.external_number.startswith("+1")) or own[:3] == \
+        call.external_number[:3]
+    return "LongDistance" if same_country else "International"
+
+
+def _billing(internal_type: str, duration_s: int) -> dict[str, Any]:
+    minutes = -(-duration_s // 60)
+    return {"costIncluded": round(minutes * COST_PER_MINUTE.get(internal_type, 0.0), 3), "costPurchased": 0}
+
+
+def _recording(account: str, call: Call) -> dict[str, Any] | None:
+    if call.recording is None:
+        return None
+    rid = recording_native_id(call, call.recording.recording_id)
+    return {"uri": f"{PLATFORM}/restapi/v1.0/account/{account}/recording/{rid}", "id": rid, "type": "Automatic",
+            "contentUri": f"{MEDIA}/restapi/v1.0/account/{account}/recording/{rid}/content"}
+
+
+def recording_metadata(account: str, call: Call) -> dict[str, Any]:
+    """The body of GET /account/{id}/recording/{recordingId} for a recorded call."""
+    assert call.recording is not None
+    ref = _recording(account, call) or {}
+    seconds = int((call.recording.end_at - call.recording.start_at).total_seconds())
+    return {"uri": ref["uri"], "id": ref["id"], "contentUri": ref["contentUri"], "contentType": "audio/mpeg",
+            "duration": seconds}
+
+
+LEG_FIELD_ORDER = ("startTime", "duration", "type", "direction", "action", "result", "reason", "to", "from",
+                   "recording", "telephonySessionId", "transport", "legType", "extension", "master", "legIndex")
+
+
+def _leg(**fields: Any) -> dict[str, Any]:
+    """A leg with the vendor sample's field order; None values are left out."""
+    return {k: fields[k] for k in LEG_FIELD_ORDER if fields.get(k) is not None}
+
+
+def render(conn: SandboxConnection, call: Call, directory: Directory, *, detailed: bool) -> dict[str, Any]:
+    """The native call-log record of `call` in the Simple or Detailed view (before schema drift)."""
+    account = account_id(conn)
+    rid = record_id(conn, call)
+    result, reason = result_reason(call)
+    direction = native_direction(call)
+    external = _external_party(call)
+    agent_party = _agent_party(call.agent) if call.agent else None
+    if call.direction == "INBOUND":
+        action, transport = "Phone Call", "PSTN"
+        from_party = external
+        if call.queue is not None:
+            to_party = _queue_party(call.queue)
+        elif agent_party is not None:
+            to_party = dict(agent_party)
+        else:
+            to_party = {"phoneNumber": main_number(conn), "name": "Main Company Number"}
+        dialled = to_party.get("phoneNumber")
+    else:
+        action, transport = "VoIP Call", "VoIP" if call.direction == "INTERNAL" else "PSTN"
+        from_party = dict(agent_party) if agent_party else {}
+        other = _other_agent(call, directory.agents) if call.direction == "INTERNAL" else None
+        to_party = _agent_party(other) if other is not None else dict(external)
+        dialled = None
+    internal_type = _internal_type(call, dialled)
+    total_ms = int((call.end_at - call.start_at).total_seconds() * 1000)
+    start = iso_ms(call.start_at)
+    owner_ext = (agent_extension_id(call.agent) if call.agent else
+                 queue_extension_id(call.queue) if call.queue else None)
+    recording = _recording(account, call)
+    record: dict[str, Any] = {
+        "uri": f"{PLATFORM}/restapi/v1.0/account/{account}/call-log/{rid}?view={'Detailed' if detailed else 'Simple'}",
+        "id": rid,
+        "sessionId": session_id(call),
+        "startTime": start,
+        "duration": total_ms // 1000,
+        "durationMs": total_ms,
+        "type": "Voice",
+        "internalType": internal_type,
+        "direction": direction,
+        "action": action,
+        "result": result,
+        "reason": reason,
+        "reasonDescription": REASON_DESCRIPTIONS[reason],
+        "to": to_party,
+        "from": from_party,
+    }
+    if recording is not None:
+        record["recording"] = recording
+    if owner_ext is not None:
+        record["extension"] = _ext_ref(account, owner_ext)
+    if call.voicemail is not None and owner_ext is not None:
+        msg_id = recording_native_id(call, call.voicemail.recording_id)
+        record["message"] = {"id": msg_id, "type": "VoiceMail",
+                             "uri": f"{PLATFORM}/restapi/v1.0/account/{account}/extension/{owner_ext}"
+                                    f"/message-store/{msg_id}"}
+    record["telephonySessionId"] = telephony_session_id(conn, call)
+    record["transport"] = transport
+    record["lastModifiedTime"] = iso_ms(visible_at(conn, call))
+    record["billing"] = _billing(internal_type, total_ms // 1000)
+    if detailed:
+        record["legs"] = _legs(account, call, record, agent_party)
+    return record
+
+
+def _legs(account: str, call: Call, record: dict[str, Any], agent_party: dict[str, Any] | None) -> list[dict]:
+    """Master leg (the whole call as the caller saw it), then the agent's leg, then one leg per transfer."""
+    tsid = record["telephonySessionId"]
+    end = call.end_at
+    if call.direction == "INBOUND" and call.queue is not None:
+        master_ext = _ext_ref(account, queue_extension_id(call.queue))
+    else:
+        master_ext = record.get("extension")
+    legs = [_leg(startTime=record["startTime"], duration=record["duration"], type="Voice",
+                 direction=record["direction"], action=record["action"], result=record["result"],
+                 reason=record["reason"], to=record["to"], **{"from": record["from"]},
+                 recording=record.get("recording"), telephonySessionId=tsid, transport=record["transport"],
+                 legType=_master_leg_type(call), extension=master_ext, master=True)]
+    if call.direction == "INBOUND" and call.agent is not None and agent_party is not None and (
+            call.queue is not None or call.answered_at is not None):
+        # The leg that rang the agent: it starts when the agent answered (answered calls), else
+        # with the call; its result is the agent's own.
+        begin = call.answered_at or call.start_at
+        agent_result = {"ANSWERED": "Accepted", "VOICEMAIL": "Voicemail"}.get(call.outcome, "Missed")
+        legs.append(_leg(startTime=iso_ms(begin), duration=int((end - begin).total_seconds()), type="Voice",
+                         direction="Inbound", action="Phone Call", result=agent_result, to=agent_party,
+                         **{"from": record["from"]}, recording=record.get("recording"), telephonySessionId=tsid,
+                         transport="VoIP", legType="Accept",
+                         extension=_ext_ref(account, agent_extension_id(call.agent)), master=False))
+    if call.transfers and call.answered_at is not None:
+        span = (end - call.answered_at) / (len(call.transfers) + 1)
+        previous = call.agent
+        for n, target in enumerate(call.transfers, start=1):
+            begin = call.answered_at + span * n
+            legs.append(_leg(startTime=iso_ms(begin), duration=int((end - begin).total_seconds()), type="Voice",
+                             direction="Outbound", action="Transfer", result="Accepted", to=_agent_party(target),
+                             **{"from": _agent_party(previous) if previous else {}}, telephonySessionId=tsid,
+                             transport="VoIP", legType="TransferCall",
+                             extension=_ext_ref(account, agent_extension_id(target)), master=False))
+            previous = target
+    for index, leg in enumerate(legs, start=1):
+        leg["legIndex"] = index
+    return legs
+
+
+def _master_leg_type(call: Call) -> str:
+    if call.direction == "INBOUND":
+        return "Accept"
+    if call.direction == "INTERNAL":
+        return "ExtensionToExtension"
+    return "SipToPstnMetered"

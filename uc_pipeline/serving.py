@@ -1,0 +1,85 @@
+"""The BI serving snapshot: a copy of the `uc` and `reporting` schemas, published by atomic replace.
+
+DuckDB allows one writer or many readers of a file, not both, so analysts and BI tools never open
+the warehouse: they open `serving.duckdb`, which is rebuilt beside the old one and renamed over it.
+Readers that hold the old file keep reading it (same inode) and never see half a build; new readers
+get the new one. The file is written in an old storage version so DuckDB 1.x readers (bundled by BI
+drivers) can open it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+SERVED_SCHEMAS = ("uc", "reporting")
+# The oldest storage version DuckDB 1.x readers all understand.
+STORAGE_VERSION = "v1.0.0"
+
+
+@dataclass(frozen=True)
+class PublishedSnapshot:
+    path: Path
+    tables: dict[str, int]  # "schema.table" -> rows
+    published_at: datetime
+    bytes: int
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def publish_snapshot(
+    warehouse: str | Path, serving: str | Path, schemas: tuple[str, ...] = SERVED_SCHEMAS
+) -> PublishedSnapshot:
+    """Copy `schemas` of the warehouse (tables and views, materialized as tables) into `serving`."""
+    warehouse, serving = Path(warehouse), Path(serving)
+    if not warehouse.is_file():
+        raise FileNotFoundError(f"{warehouse}: no warehouse yet. Run the dbt models first (uc-pipeline demo).")
+    tmp = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
+    published_at = datetime.now(UTC)
+    tables: dict[str, int] = {}
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
+        con.execute(f"ATTACH '{_sql_path(tmp)}' AS snap (STORAGE_VERSION '{STORAGE_VERSION}')")
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = 'wh' and table_schema in (select unnest(?)) "
+            "order by 1, 2",
+            [list(schemas)],
+        ).fetchall()
+        if not relations:
+            raise RuntimeError(f"{warehouse}: schemas {', '.join(schemas)} are empty; build the dbt models first.")
+        for schema in sorted({s for s, _ in relations}):
+            con.execute(f"CREATE SCHEMA snap.{_quote(schema)}")
+        for schema, table in relations:
+            target = f"snap.{_quote(schema)}.{_quote(table)}"
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM wh.{_quote(schema)}.{_quote(table)}")
+            tables[f"{schema}.{table}"] = con.execute(f"select count(*) from {target}").fetchone()[0]
+        con.execute(
+            "CREATE TABLE snap.main.snapshot_info AS SELECT ?::TIMESTAMPTZ AS published_at, ? AS source, "
+            "? AS storage_version",
+            [published_at, str(warehouse), STORAGE_VERSION],
+        )
+        con.execute("DETACH snap")
+        con.execute("DETACH wh")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    Path(f"{tmp}.wal").unlink(missing_ok=True)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, serving)
+    return PublishedSnapshot(path=serving, tables=tables, published_at=published_at, bytes=serving.stat().st_size)
