@@ -15,8 +15,16 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+def _newest_source_mtime() -> float:
+    sources = [p for folder in ("models", "macros", "seeds", "tests") for p in (DBT_PROJECT_DIR / folder).rglob("*")]
+    sources += [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    return max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
+
+
 def ensure_manifest() -> None:
-    """Parse the project when no manifest exists yet (fresh clone, CI), and under `dagster dev`."""
-    dbt_project.prepare_if_dev()
-    if not dbt_project.manifest_path.exists():
+    """Parse the project when its manifest is missing (fresh clone, CI) or older than the project's files."""
+    manifest = dbt_project.manifest_path
+    if dbt_project.preparer.using_dagster_dev() or not manifest.exists() or (
+        manifest.stat().st_mtime < _newest_source_mtime()
+    ):
         dbt_project.preparer.prepare(dbt_project)

@@ -20,34 +20,41 @@ from uc_pipeline.assets.serving import build_serving_assets
 from uc_pipeline.dbt_project import dbt_project, ensure_manifest
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, connections_file, data_dir
 
-# Resolve paths once so the dbt subprocess (which inherits the environment) sees absolute ones.
-os.environ[DATA_DIR_ENV] = str(data_dir())
-os.environ.setdefault(CONNECTIONS_FILE_ENV, str(connections_file()))
-ensure_manifest()
 
-partitions = daily_partitions(earliest_history_start(connections_file()))
-extract_assets = build_extract_assets(partitions)
-dbt_daily_models, dbt_history_views = build_dbt_assets(partitions)
-warehouse_models = [*dbt_daily_models.keys, *dbt_history_views.keys]
-serving_assets = build_serving_assets([k for k in warehouse_models if k.path[0] in ("uc", "reporting")])
+def build_definitions() -> dg.Definitions:
+    """Every definition of the code location, from the current environment."""
+    # Absolute paths, so the dbt subprocess (which inherits the environment) resolves the same ones.
+    os.environ[DATA_DIR_ENV] = str(data_dir())
+    os.environ.setdefault(CONNECTIONS_FILE_ENV, str(connections_file()))
+    ensure_manifest()
 
-partitioned = dg.AssetSelection.assets(*extract_assets, dbt_daily_models)
-publish = dg.AssetSelection.assets(dbt_history_views, *serving_assets)
-daily_job = build_daily_job(partitioned, partitions)
-publish_job = dg.define_asset_job(
-    "publish", selection=publish, description="Rebuild the history views, publish serving.duckdb, draw the KPI picture."
-)
+    partitions = daily_partitions(earliest_history_start(connections_file()))
+    extract_assets = build_extract_assets(partitions)
+    dbt_daily_models, dbt_history_views = build_dbt_assets(partitions)
+    warehouse_models = [*dbt_daily_models.keys, *dbt_history_views.keys]
+    serving_assets = build_serving_assets([k for k in warehouse_models if k.path[0] in ("uc", "reporting")])
 
-defs = dg.Definitions(
-    assets=[*extract_assets, dbt_daily_models, dbt_history_views, *serving_assets],
-    jobs=[daily_job, publish_job],
-    schedules=[build_daily_schedule(daily_job, partitions)],
-    sensors=[build_publish_automation(publish)],
-    resources={
-        "uc": PipelineResource(
-            data_dir=dg.EnvVar(DATA_DIR_ENV),
-            connections_file=dg.EnvVar(CONNECTIONS_FILE_ENV),
-        ),
-        "dbt": DbtCliResource(project_dir=dbt_project),
-    },
-)
+    partitioned = dg.AssetSelection.assets(*extract_assets, dbt_daily_models)
+    publish = dg.AssetSelection.assets(dbt_history_views, *serving_assets)
+    daily_job = build_daily_job(partitioned, partitions)
+    publish_job = dg.define_asset_job(
+        "publish",
+        selection=publish,
+        description="Rebuild the history views, publish serving.duckdb, draw the KPI picture.",
+    )
+    return dg.Definitions(
+        assets=[*extract_assets, dbt_daily_models, dbt_history_views, *serving_assets],
+        jobs=[daily_job, publish_job],
+        schedules=[build_daily_schedule(daily_job, partitions)],
+        sensors=[build_publish_automation(publish)],
+        resources={
+            "uc": PipelineResource(
+                data_dir=dg.EnvVar(DATA_DIR_ENV),
+                connections_file=dg.EnvVar(CONNECTIONS_FILE_ENV),
+            ),
+            "dbt": DbtCliResource(project_dir=dbt_project),
+        },
+    )
+
+
+defs = build_definitions()

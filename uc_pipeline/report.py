@@ -86,7 +86,24 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-# Filled in against reporting.kpi_daily (see dbt_project/models/reporting).
+# The window's KPIs per provider, re-aggregated from reporting.kpi_daily's counts (rates are not averaged
+# across days); NULL where the provider does not supply what a KPI needs.
 KPI_SQL = """
-select provider, count(*) as calls from uc.uc_call where start_at >= ?::timestamptz group by 1 order by 1
+select
+    provider,
+    sum(offered_calls) as offered,
+    sum(answered_calls) as answered,
+    sum(asa_s * answered_calls) / nullif(sum(answered_calls) filter (where asa_s is not null), 0) as asa_s,
+    sum(abandoned_calls) filter (where abandonment_rate is not null)
+        / nullif(sum(offered_calls) filter (where abandonment_rate is not null), 0) as abandonment,
+    (sum(abandoned_calls - short_abandoned_calls) filter (where adjusted_abandonment_rate is not null))
+        / nullif(sum(offered_calls - short_abandoned_calls) filter (where adjusted_abandonment_rate is not null), 0)
+        as adj_abandonment,
+    sum(answered_within_threshold_calls) filter (where service_level is not null)
+        / nullif(sum(offered_calls) filter (where service_level is not null), 0) as service_level,
+    sum(aht_s * answered_calls) / nullif(sum(answered_calls) filter (where aht_s is not null), 0) as aht_s
+from reporting.kpi_daily
+where day >= ?::timestamptz::date
+group by provider
+order by provider
 """

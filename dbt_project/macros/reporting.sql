@@ -16,7 +16,7 @@
 
 {% macro reporting_tz() -%}
     {%- set tz = var('reporting_timezone', 'UTC') | string | trim -%}
-    {%- if modules.re.match('^[A-Za-z][A-Za-z0-9_+\-/]*$', tz) is none -%}
+    {%- if modules.re.match('^[A-Za-z][A-Za-z0-9_+/-]*$', tz) is none -%}
         {{ exceptions.raise_compiler_error(
             "reporting_timezone must be an IANA time zone name such as 'UTC' or 'Europe/Paris'; got '" ~ tz ~ "'") }}
     {%- endif -%}

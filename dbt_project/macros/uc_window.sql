@@ -26,7 +26,7 @@
     {%- set bounds = [] -%}
     {%- for value in [start, end] -%}
         {%- set text = value | string -%}
-        {%- if modules.re.match('^\d{4}-\d{2}-\d{2}$', text) is none -%}
+        {%- if modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) is none -%}
             {{ exceptions.raise_compiler_error("uc_start_date/uc_end_date must be 'YYYY-MM-DD'; got '" ~ text ~ "'") }}
         {%- endif -%}
         {%- do bounds.append(modules.datetime.date.fromisoformat(text)) -%}

@@ -48,7 +48,10 @@ class DbtProject:
         ]
         if vars:
             cli += ["--vars", json.dumps(vars)]
-        result = dbtRunner().invoke(cli)
+        try:
+            result = dbtRunner().invoke(cli)
+        finally:
+            _release_warehouse()
         if check and not result.success:
             failures = []
             for node in getattr(result.result, "results", None) or []:
@@ -78,6 +81,18 @@ class DbtProject:
     def compiled(self, model: str, folder: str = "uc") -> str:
         path = self.target_dir / "compiled" / "uc_pipeline" / "models" / folder / f"{model}.sql"
         return path.read_text()
+
+
+def _release_warehouse() -> None:
+    """dbt-duckdb keeps its DuckDB instance open in-process after an invocation; close it so that the
+    test can open the warehouse (read-only) and the next invocation starts clean."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+    if env is not None:
+        env.close()
 
 
 def copy_project(tmp: Path, *, keep_staging: bool = False) -> DbtProject:

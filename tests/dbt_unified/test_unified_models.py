@@ -125,12 +125,13 @@ def test_coverage_test_catches_disagreement(built: tuple[DbtProject, standin.Sta
             row[3] = "unavailable"  # but talk_s has values
     with seed.open("w", newline="") as out:
         csv.writer(out).writerows(rows)
-    project.run("build", "--select", "aircall_field_coverage", "uc_field_coverage")
+    project.run("seed", "--select", "aircall_field_coverage")
+    project.run("run", "--select", "uc_field_coverage")
     result = project.run("test", "--select", "uc_call,test_name:matches_field_coverage",
                          "--store-failures", check=False)
     assert not result.success
     failures = project.query_dicts(
-        "select * from main_dbt_test__audit.matches_field_coverage_uc_call_uc_call order by column_name")
+        "select * from dbt_test__audit.matches_field_coverage_uc_call_uc_call order by column_name")
     assert [(f["provider"], f["column_name"], f["coverage"]) for f in failures] == [
         ("aircall", "hold_s", "native"), ("aircall", "talk_s", "unavailable")]
 

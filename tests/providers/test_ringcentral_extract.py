@@ -55,13 +55,15 @@ def sandbox() -> Iterator[Sandbox]:
         yield box
 
 
-def pipeline_connection(box: Sandbox, connection_id: str, **credential_over: str) -> Connection:
+def pipeline_connection(box: Sandbox, connection_id: str, options: dict | None = None,
+                        **credential_over: str) -> Connection:
     conn = box.connection(connection_id)
     credentials = {**conn.credentials, **credential_over}
     return Connection(
         provider="ringcentral", connection_id=connection_id, base_url=box.base_url("ringcentral"),
         credentials={k: Secret(v) for k, v in credentials.items()},
         quotas={g: Quota(s.requests, s.window_s, s.penalty_s) for g, s in box.quotas(connection_id).items()},
+        options=options or {},
     )
 
 
@@ -115,13 +117,15 @@ def test_many_pages_with_drift_and_a_token_dying_on_every_other_request(sandbox:
 
 
 def test_faults_still_land_exactly_the_ground_truth(sandbox: Sandbox, tmp_path) -> None:
-    conn = pipeline_connection(sandbox, "rc-faults")
+    conn = pipeline_connection(sandbox, "rc-faults", options={"per_page": 15})  # many pages: many draws
     settings = replace(SETTINGS, timeout_s=0.8)  # below the 2 s slow answers
     for day in DAYS:
-        extract_partition(conn, "call_log", day, data_dir=tmp_path, settings=settings)
-        assert sorted(landed(tmp_path, "rc-faults", day)) == expected(sandbox, "rc-faults", day)
+        result = extract_partition(conn, "call_log", day, data_dir=tmp_path, settings=settings)
+        truth = expected(sandbox, "rc-faults", day)
+        assert sorted(landed(tmp_path, "rc-faults", day)) == truth
+        assert result.stats.pages == -(-len(truth) // 15)
     counts = sandbox.fault_counts("rc-faults")
-    assert counts.get("storm_429", 0) == 3
+    assert counts.get("storm_429", 0) == 3 and counts.get("reset", 0) >= 1 and counts.get("slow", 0) >= 1
     assert counts.get("token_expiry", 0) >= 1
     assert sum(n for kind, n in counts.items() if kind.startswith("http_5")) > 0
     assert sandbox.request_log.violations("rc-faults") == []

@@ -160,7 +160,7 @@ def test_refused_jwt_grant_says_what_to_check_without_secrets() -> None:
     transport, seen = serve([], token_status=400, token_body=body)
     with pytest.raises(AuthError, match="jwt") as info:
         extract(transport)
-    assert "client_id" in str(info.value) and "sample-jwt" not in str(info.value)
+    assert "RingCentral refused to issue a token" in str(info.value) and "sample-jwt" not in str(info.value)
     assert len(seen) == 1  # a 400 on the token endpoint is not retried
 
 

@@ -102,6 +102,10 @@ def test_an_empty_export_is_one_request() -> None:
     export = FakeExport([], size=5)
     got, stats = extract(export)
     assert got == [] and export.starts == [int(DAY.start.timestamp())] and stats.pages == 1
+    # An empty page may carry no end_time at all.
+    got, stats = extract(lambda request: httpx.Response(200, json={"calls": [], "count": 0, "end_time": None,
+                                                                   "next_page": None}))
+    assert got == [] and stats.pages == 1
 
 
 def test_a_cursor_that_stops_moving_on_a_small_page_ends_the_export() -> None:
@@ -141,7 +145,7 @@ def test_an_export_that_never_ends_hits_the_page_limit() -> None:
     ({"legs": [], "count": 0, "end_time": 1, "next_page": f"{BASE}{PATH}"}, "no `calls` list"),
     ({"calls": [], "count": 0, "end_time": "soon", "next_page": f"{BASE}{PATH}"}, "end_time"),
     ({"calls": [], "count": 0, "end_time": 1, "next_page": "https://evil.example/x"}, "not a URL of this account"),
-    ({"calls": [], "count": 0, "end_time": 1, "next_page": None}, "next_page"),
+    ({"calls": [record(1, 5)], "count": 1, "end_time": 1, "next_page": None}, "next_page"),
     ({"calls": [{"id": 1}], "count": 1, "end_time": 1, "next_page": f"{BASE}{PATH}"}, "updated_at"),
     ({"calls": [record(1, 5)], "count": 7, "end_time": 1, "next_page": f"{BASE}{PATH}"}, "count"),
     ([1, 2], "JSON object"),

@@ -76,6 +76,14 @@ def test_wrong_credentials_fault_fails_good_credentials() -> None:
     assert sandbox.request_log.entries()[-1].connection_id == conn.connection_id
 
 
+def test_exports_are_for_admins_only() -> None:
+    conn = zendesk_connection(options={"page_size": PAGE, "role": "agent"})
+    sandbox = Sandbox([conn], clock=Clock(frozen=NOW))
+    with sandbox.serve(), client(conn) as http:
+        response = http.get(f"{sandbox.base_url('zendesk')}{CALLS}?start_time=0")
+    assert response.status_code == 403 and response.json()["error"]["title"] == "Forbidden"
+
+
 def test_cursor_pages_by_updated_at_and_repeats_the_boundary_record(served) -> None:
     sandbox, base, conn = served
     start = int(DAY.timestamp())

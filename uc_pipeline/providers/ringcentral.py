@@ -1,5 +1,6 @@
 """RingCentral extraction: the company call log (`GET /restapi/v1.0/account/~/call-log`,
-`view=Detailed`, `perPage=1000`) of one UTC window, following `navigation.nextPage.uri`.
+`view=Detailed`, `perPage=1000`, or the connection's `options.per_page`) of one UTC window,
+following `navigation.nextPage.uri`.
 
 Owns the RingCentral source (`SOURCE`): OAuth through `ringcentral_auth.RingCentralAuth`, the
 Heavy ("default") and Auth ("auth") rate groups and the parser of their `X-Rate-Limit-*` and
@@ -107,6 +108,15 @@ class RingCentralSource(ProviderSource):
         )
         self._auth.bind(self._client)
         self._origin = httpx.URL(connection.base_url)
+        self._per_page = self._page_size(connection)
+
+    @staticmethod
+    def _page_size(connection: Connection) -> int:
+        raw = connection.options.get("per_page", PER_PAGE)
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= PER_PAGE:
+            raise ValueError(f"[{connection.connection_id}] options.per_page must be an integer from 1 to {PER_PAGE} "
+                             f"(RingCentral's largest page), got {raw!r}")
+        return raw
 
     def _rate_headers(self, response: httpx.Response) -> RateHeaders:
         group = "auth" if response.request.url.path.endswith(TOKEN_PATH) else "default"
@@ -117,7 +127,7 @@ class RingCentralSource(ProviderSource):
             raise ValueError(f"ringcentral has no stream {stream!r}; streams: {sorted(self.streams)}")
         url: str = CALL_LOG_PATH
         params: dict[str, str] | None = {"dateFrom": iso_ms(window.start), "dateTo": iso_ms(window.end),
-                                         "view": "Detailed", "perPage": str(PER_PAGE)}
+                                         "view": "Detailed", "perPage": str(self._per_page)}
         fetched: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         outside = 0
         while True:

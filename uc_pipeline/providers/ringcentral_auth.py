@@ -195,13 +195,15 @@ class RingCentralAuth(httpx.Auth):
         except ApiError as exc:
             if exc.status is None or exc.status >= 500 or form["grant_type"] == "refresh_token":
                 raise
-            raise TokenGrantError(
-                self._client.redact(
-                    f"[{conn_id}] RingCentral refused the token request ({exc}). Check this connection's "
-                    "credentials: `client_id`/`client_secret` of a RingCentral app that allows the JWT auth flow, "
-                    "and `jwt`, a JWT credential of an administrator of this account (not revoked)."),
-                connection_id=conn_id, status=exc.status,
-            ) from None
+            what = str(exc).split(". Check ", 1)[0]  # the answer, without the generic hint
+            if exc.status == 401:
+                fix = ("Check this connection's `client_id` and `client_secret`: the credentials of a RingCentral "
+                       "app that allows the JWT auth flow.")
+            else:
+                fix = ("Check this connection's `jwt`: a JWT credential (not revoked) of an administrator of this "
+                       "account, usable with this app, and that the app allows the JWT auth flow.")
+            raise TokenGrantError(self._client.redact(f"{what}. RingCentral refused to issue a token. {fix}"),
+                                  connection_id=conn_id, status=exc.status) from None
         body = self._client.parse_json(response)
         return self._token_set(body, response)
 

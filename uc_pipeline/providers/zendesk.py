@@ -143,10 +143,12 @@ class ZendeskSource(ProviderSource):
         items, count, end_time, next_page = (body.get(k) for k in (stream, "count", "end_time", "next_page"))
         if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
             raise self._malformed(url, f"the page has no `{stream}` list of objects (keys: {sorted(body)})")
-        if not isinstance(end_time, int) or isinstance(end_time, bool):
-            raise self._malformed(url, f"`end_time` is {end_time!r}, not UNIX seconds")
         if count is not None and (not isinstance(count, int) or count != len(items)):
             raise self._malformed(url, f"`count` is {count!r} but the page holds {len(items)} records")
+        if not items and end_time is None:
+            return items, 0, 0, ""  # an empty export; nothing to follow
+        if not isinstance(end_time, int) or isinstance(end_time, bool):
+            raise self._malformed(url, f"`end_time` is {end_time!r}, not UNIX seconds")
         if not isinstance(next_page, str) or not next_page.startswith(self._base_url + "/"):
             raise self._malformed(url, f"`next_page` {next_page!r} is not a URL of this account")
         return items, len(items), end_time, next_page

@@ -8,7 +8,35 @@ HTTP Basic with the tenant name as user and the Data Request Token as password, 
 resource, 500 internal error, 503 server busy. A request without credentials gets 401 with a
 Basic challenge (how a browser gets its login prompt, as the vendor page describes).
 
-The mapping from canonical calls to native records is in eightbyeight_render.py.
+How a canonical `Call` becomes a native `<file>` record (rendered by eightbyeight_render.py; the
+staging models read these fields; every value is a string, empty elements are ""):
+
+- startDate <- `recording.start_at` in the tenant time zone (`SandboxConnection.timezone`), ISO 8601
+  with the offset, seconds precision (`2007-12-19T19:16:36-08:00`). It is the recording's start
+  (the agent leg), not the call's arrival: the queue wait is not in this API. `d`, start-date and
+  paging select and order by it.
+- duration <- whole seconds of the recording, `recording.end_at - recording.start_at`.
+- agentID <- `agent.email` before the `@` (the agent's VCC login, like `bill` in the vendor sample);
+  `agent_id` is appended when two agents share a login; "" without an agent. No agent name.
+- phoneNumber <- inbound and direct agent access: the caller id; outbound: the dialled number;
+  `external_number` without the leading `+` (`14155551234`), or `anonymous`.
+- channel <- inbound: the dialled channel, `queue.number` without `+`; outbound:
+  `#virtual_outbound#`; direct agent access (`direct_to_agent`, or inbound without a queue):
+  `#virtual_daa#`.
+- queueID <- inbound: `<tenant>~~queue~~phone~~<queue_id>` (the vendor sample's form); outbound:
+  `QUEUE_OUTBOUND`; direct agent access: `QUEUE_DIRECT_AGENT_ACCESS`.
+- queueName <- inbound: `queue.name`; otherwise the same constant as queueID.
+- transactionID <- `call_id`: the VCC transaction (call) id.
+- filename <- `S<UTC yyyymmdd>/R<UTC yyyymmddHHMMSS><recording_id, 5+ digits>.wav`, unique per
+  recording: the record id.
+- caseID, accountNumber, extVar1, extVar2 <- "0" (not in the canonical model; the vendor sample's value).
+- outDialCode, wrapUpCode <- "" (empty elements, as in the vendor sample).
+
+Direction: `channel` tells it (`#virtual_outbound#` = OUTBOUND, anything else INBOUND); INTERNAL
+calls have no form here and are not served (the profile asks the generator for none). The
+outcome is ANSWERED for every record (only answered calls are recorded); missed reasons,
+voicemails, contacts, comments, tags, hold, wrap-up time and transfers are not expressed.
+The API's order is recording start, then recording id; records change only when drift is on.
 
 Rate limit: the vendor documents none for this API, and sends no quota headers, so none are
 emitted here. The default quota is a conservative 10 requests per 60 s, the figure 8x8 documents

@@ -5,32 +5,7 @@ Owns the mapping from the sandbox's canonical `Call` to the native `<file>` reco
 exist in this API: one record per recording. Every value is a string, exactly as the XML/CSV
 carries it (empty elements are "").
 
-Native field <- canonical call:
-- startDate <- `recording.start_at` in the tenant time zone (`SandboxConnection.timezone`), ISO 8601
-  with the offset, seconds precision (`2007-12-19T19:16:36-08:00`). It is the recording's start
-  (the agent leg), not the call's arrival: the queue wait is not in this API. `d`, start-date and
-  paging select and order by it.
-- duration <- whole seconds of the recording, `recording.end_at - recording.start_at`.
-- agentID <- `agent.email` before the `@` (the agent's VCC login, like `bill` in the vendor sample);
-  `agent_id` is appended when two agents share a login; "" without an agent. No agent name.
-- phoneNumber <- inbound and direct agent access: the caller id; outbound: the dialled number;
-  `external_number` without the leading `+` (`14155551234`), or `anonymous`.
-- channel <- inbound: the dialled channel, `queue.number` without `+`; outbound:
-  `#virtual_outbound#`; direct agent access (`direct_to_agent`, or inbound without a queue):
-  `#virtual_daa#`.
-- queueID <- inbound: `<tenant>~~queue~~phone~~<queue_id>` (the vendor sample's form); outbound:
-  `QUEUE_OUTBOUND`; direct agent access: `QUEUE_DIRECT_AGENT_ACCESS`.
-- queueName <- inbound: `queue.name`; otherwise the same constant as queueID.
-- transactionID <- `call_id`: the VCC transaction (call) id.
-- filename <- `S<UTC yyyymmdd>/R<UTC yyyymmddHHMMSS><recording_id, 5+ digits>.wav`, unique per
-  recording: the record id.
-- caseID, accountNumber, extVar1, extVar2 <- "0" (not in the canonical model; the vendor sample's value).
-- outDialCode, wrapUpCode <- "" (empty elements, as in the vendor sample).
-
-Direction: `channel` tells it (`#virtual_outbound#` = OUTBOUND, anything else INBOUND); INTERNAL
-calls have no form here and are not served (the profile asks the generator for none). The
-outcome is ANSWERED for every record (only answered calls are recorded); missed reasons,
-voicemails, contacts, comments, tags, hold, wrap-up time and transfers are not expressed.
+The field-by-field mapping is documented at the top of eightbyeight.py.
 """
 
 from __future__ import annotations

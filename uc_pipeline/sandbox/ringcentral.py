@@ -4,7 +4,8 @@ pagination with `navigation` links) and recording metadata, with the Heavy (10/6
 (5/60 s) rate groups, their `X-Rate-Limit-*` headers and the 60 s penalty of a 429.
 
 How a canonical `Call` becomes a native call-log record (one record per call; `id` and `sessionId`
-both identify it; rendering in `ringcentral_render.py`). canonical -> native (Detailed view):
+both identify it; rendering in `ringcentral_render.py`, ids in `ringcentral_ids.py`).
+canonical -> native (Detailed view):
 
 - call_id -> `id` (15 characters like `VgLcd1KWffJVzUA`, one-to-one per connection);
   `sessionId` = str(13900000004 + call_id * 1000); `telephonySessionId` `s-...0000`;
@@ -62,6 +63,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from uc_pipeline.sandbox import ringcentral_ids as ids
 from uc_pipeline.sandbox import ringcentral_render as render
 from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
 from uc_pipeline.sandbox.ringcentral_auth import TokenBook, authenticate, token_endpoint
@@ -140,8 +142,8 @@ def _int_in(raw: str, name: str, low: int, high: int) -> int:
 def visible_calls(ctx: SandboxContext, conn: SandboxConnection, start: datetime, end: datetime) -> list[Call]:
     """Calls of `[start, end)` the call log shows now, newest first."""
     now = ctx.now()
-    calls = [c for c in ctx.truth.calls(conn, start, end) if render.visible_at(conn, c) <= now]
-    calls.sort(key=lambda c: render.sort_key(conn, c), reverse=True)
+    calls = [c for c in ctx.truth.calls(conn, start, end) if ids.visible_at(conn, c) <= now]
+    calls.sort(key=lambda c: ids.sort_key(conn, c), reverse=True)
     return calls
 
 
@@ -154,7 +156,7 @@ def call_log_page(ctx: SandboxContext, conn: SandboxConnection, request: Request
     calls = visible_calls(ctx, conn, q.start, q.end)
     calls = [c for c in calls if (not q.types or "Voice" in q.types)
              and (not q.directions or render.native_direction(c) in q.directions)
-             and (q.session_id is None or render.session_id(c) == q.session_id)]
+             and (q.session_id is None or ids.session_id(c) == q.session_id)]
     total = len(calls)
     total_pages = -(-total // q.per_page)
     first = (q.page - 1) * q.per_page
@@ -193,7 +195,7 @@ async def _admitted(ctx: SandboxContext, book: TokenBook, request: Request) -> t
         return conn, answer, {}
     headers = quota_headers(admission.quota)
     account = request.path_params["account_id"]
-    if account not in ("~", render.account_id(conn)):
+    if account not in ("~", ids.account_id(conn)):
         return conn, not_found("accountId", account, headers), {}
     return conn, None, headers
 
@@ -231,7 +233,7 @@ class RingCentralEmulator:
             if answer is None and conn is not None:
                 native = request.path_params["recording_id"]
                 call = _find_recording(ctx, conn, native)
-                answer = (json_response(render.recording_metadata(render.account_id(conn), call), 200, headers)
+                answer = (json_response(render.recording_metadata(ids.account_id(conn), call), 200, headers)
                           if call is not None else not_found("recordingId", native, headers))
             return ctx.deliver(request, conn, answer)
 
@@ -254,7 +256,7 @@ class RingCentralEmulator:
 
 
 def _find_recording(ctx: SandboxContext, conn: SandboxConnection, native: str) -> Call | None:
-    found = render.recording_lookup_day(native)
+    found = ids.recording_lookup_day(native)
     if found is None:
         return None
     day, recording_id = found

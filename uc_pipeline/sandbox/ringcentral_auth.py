@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from uc_pipeline.sandbox.model import SandboxConnection, SandboxContext
 from uc_pipeline.sandbox.ringcentral_http import json_response, oauth_error, quota_headers, refused, token_error
-from uc_pipeline.sandbox.ringcentral_render import OWNER_EXT_ID
+from uc_pipeline.sandbox.ringcentral_ids import OWNER_EXT_ID
 
 PROVIDER = "ringcentral"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -110,11 +110,12 @@ async def token_endpoint(ctx: SandboxContext, book: TokenBook, request: Request)
         return ctx.deliver(request, None, oauth_error(401, "invalid_client", "OAU-146", "Invalid client credentials"))
     if creds[1] != conn.credentials.get("client_secret") or ctx.fault_fires(conn, "wrong_credentials"):
         return ctx.deliver(request, conn, oauth_error(401, "invalid_client", "OAU-146", "Invalid client credentials"))
+    # The form is read before admission, which may hold the answer back (slow fault) while the client leaves.
+    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     admission = await ctx.admit(request, conn, "auth")
     answer = refused(admission)
     if answer is not None:
         return ctx.deliver(request, conn, answer)
-    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     now = ctx.now()
     grant = form.get("grant_type", "")
     if grant == JWT_GRANT:

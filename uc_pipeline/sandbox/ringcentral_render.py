@@ -1,40 +1,33 @@
 """RingCentral rendering: canonical `Call`s -> native company call-log records (Simple and Detailed).
 
-Owns the native ids (record id, session ids, extension ids, recording and message ids), the
-result/reason vocabulary, the legs of the Detailed view, the order the call log pages through
-(newest first) and the moment a record becomes visible (15-30 s after the call ended). The field
-names, their order and value formats are those of the vendor samples
-(vendor-samples/ringcentral/call_log_list_*.json*); the mapping from the canonical model is tabled
-in `uc_pipeline/sandbox/ringcentral.py`.
+Owns the result/reason vocabulary, the parties, the legs of the Detailed view and the fields
+schema drift may drop; native ids and times come from `ringcentral_ids.py`. The field names, their
+order and value formats are those of the vendor samples (vendor-samples/ringcentral/
+call_log_list_*.json*); the mapping from the canonical model is tabled in
+`uc_pipeline/sandbox/ringcentral.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from uc_pipeline.sandbox.model import Agent, Call, Directory, Queue, SandboxConnection
-
-# Links inside records point at the production hosts, as the real API's records do; only the
-# envelope's own links (uri, navigation) are built from the request's base URL.
-PLATFORM = "https://platform.ringcentral.com"
-MEDIA = "https://media.ringcentral.com"
-
-SESSION_ID_BASE = 13_900_000_004  # sessionId = base + call_id * 1000
-AGENT_EXT_BASE = 600_000_005  # extension id of an agent = base + agent_id * 1000
-QUEUE_EXT_BASE = 700_000_005  # extension id of a call queue = base + queue_id * 1000
-OWNER_EXT_ID = 590_000_005  # the admin user the JWT belongs to (token `owner_id`)
-ACCOUNT_ID_BASE = 400_000_000_008
-DAY_ZERO = date(2000, 1, 1)
-DAY_PREFIX_BASE = 10_000  # recording id = str(base + days since DAY_ZERO) + str(canonical recording id)
-ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-ID_LENGTH = 15
-_ID_SPACE = len(ID_ALPHABET) ** ID_LENGTH
-_ID_MULTIPLIER = 1_000_000_007  # prime, coprime with 62**15: the id mapping is a bijection
-VISIBLE_AFTER_MIN_S = 15
-VISIBLE_AFTER_SPAN_S = 16  # a record appears 15..30 s after the call ended
+from uc_pipeline.sandbox.ringcentral_ids import (
+    MEDIA,
+    PLATFORM,
+    account_id,
+    agent_extension_id,
+    iso_ms,
+    main_number,
+    queue_extension_id,
+    queue_extension_number,
+    record_id,
+    recording_native_id,
+    session_id,
+    telephony_session_id,
+    visible_at,
+)
 
 # Fields schema drift may drop (never ids, times, parties, direction, result or reason).
 OPTIONAL_FIELDS = ("internalType", "reasonDescription", "billing", "lastModifiedTime", "transport",
@@ -78,82 +71,6 @@ TOLL_FREE_PREFIXES = ("+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+18
 COST_PER_MINUTE = {"TollFreeNumber": 0.025, "LongDistance": 0.019, "International": 0.11}
 
 
-def iso_ms(value: datetime) -> str:
-    """RingCentral's time format: UTC, milliseconds, `Z` (e.g. 2023-04-10T23:58:47.594Z)."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def _digest(*parts: object) -> bytes:
-    return hashlib.sha256(":".join(str(p) for p in parts).encode()).digest()
-
-
-def account_id(conn: SandboxConnection) -> str:
-    """The numeric account id of a connection (`options.account_id` overrides the derived one)."""
-    if conn.options.get("account_id"):
-        return str(conn.options["account_id"])
-    return str(ACCOUNT_ID_BASE + int.from_bytes(_digest("account", conn.connection_id)[:4]) % 10**8 * 1000)
-
-
-def record_id(conn: SandboxConnection, call: Call) -> str:
-    """A 15-character id like `VgLcd1KWffJVzUA`, unique per call within a connection."""
-    salt = int.from_bytes(_digest("record", conn.connection_id, conn.seed)[:12]) % _ID_SPACE
-    n = (call.call_id * _ID_MULTIPLIER + salt) % _ID_SPACE
-    chars = []
-    for _ in range(ID_LENGTH):
-        n, r = divmod(n, len(ID_ALPHABET))
-        chars.append(ID_ALPHABET[r])
-    return "".join(reversed(chars))
-
-
-def session_id(call: Call) -> str:
-    return str(SESSION_ID_BASE + call.call_id * 1000)
-
-
-def telephony_session_id(conn: SandboxConnection, call: Call) -> str:
-    h = _digest("tsid", conn.connection_id, call.call_id).hex()
-    return f"s-{h[:13]}z{h[13:24]}z{h[24:31]}0000"
-
-
-def agent_extension_id(agent: Agent) -> int:
-    return AGENT_EXT_BASE + agent.agent_id * 1000
-
-
-def queue_extension_id(queue: Queue) -> int:
-    return QUEUE_EXT_BASE + queue.queue_id * 1000
-
-
-def queue_extension_number(queue: Queue) -> str:
-    return f"8{queue.queue_id:03d}"
-
-
-def recording_native_id(call: Call, recording_id: int) -> str:
-    """All digits; starts with the call's UTC day so that the recording endpoint can find the call."""
-    day = (call.start_at.astimezone(UTC).date() - DAY_ZERO).days
-    return f"{DAY_PREFIX_BASE + day}{recording_id}"
-
-
-def recording_lookup_day(native_id: str) -> tuple[date, int] | None:
-    """(UTC day of the call, canonical recording id) of a native recording id, or None."""
-    if not native_id.isdigit() or len(native_id) < 6:
-        return None
-    try:
-        return DAY_ZERO + timedelta(days=int(native_id[:5]) - DAY_PREFIX_BASE), int(native_id[5:])
-    except OverflowError:
-        return None
-
-
-def visible_at(conn: SandboxConnection, call: Call) -> datetime:
-    """When the record appears in the call log: 15-30 s after the call ended (fixed per call)."""
-    delay = VISIBLE_AFTER_MIN_S + _digest("visible", conn.connection_id, call.call_id)[0] % VISIBLE_AFTER_SPAN_S
-    return call.end_at + timedelta(seconds=delay)
-
-
-def sort_key(conn: SandboxConnection, call: Call) -> tuple[datetime, str]:
-    """The call log is served newest first: sort by this key, descending."""
-    return call.start_at, record_id(conn, call)
-
-
 def native_direction(call: Call) -> str:
     return "Inbound" if call.direction == "INBOUND" else "Outbound"
 
@@ -175,11 +92,6 @@ def _agent_party(agent: Agent) -> dict[str, Any]:
 def _queue_party(queue: Queue) -> dict[str, Any]:
     return {"phoneNumber": queue.number, "extensionNumber": queue_extension_number(queue),
             "extensionId": str(queue_extension_id(queue)), "name": queue.name}
-
-
-def main_number(conn: SandboxConnection) -> str:
-    """The account's main company number: what a direct call whose agent is unknown was dialled to."""
-    return f"+1650555{int.from_bytes(_digest('main', conn.connection_id)[:2]) % 10_000:04d}"
 
 
 def _external_party(call: Call) -> dict[str, Any]:
@@ -206,8 +118,8 @@ def _internal_type(call: Call, dialled: str | None) -> str:
     if call.direction == "INBOUND":
         return "TollFreeNumber" if dialled and dialled.startswith(TOLL_FREE_PREFIXES) else "Local"
     own = call.agent.phone if call.agent else "+1"
-    same_country = (own.startswith("+1") and call.external_number.startswith("+1")) or own[:3] == \
-        call.external_number[:3]
+    other = call.external_number
+    same_country = (own.startswith("+1") and other.startswith("+1")) or own[:3] == other[:3]
     return "LongDistance" if same_country else "International"
 
 
@@ -226,15 +138,16 @@ def _recording(account: str, call: Call) -> dict[str, Any] | None:
 
 def recording_metadata(account: str, call: Call) -> dict[str, Any]:
     """The body of GET /account/{id}/recording/{recordingId} for a recorded call."""
-    assert call.recording is not None
-    ref = _recording(account, call) or {}
+    ref = _recording(account, call)
+    if ref is None or call.recording is None:
+        raise ValueError(f"call {call.call_id} has no recording")
     seconds = int((call.recording.end_at - call.recording.start_at).total_seconds())
     return {"uri": ref["uri"], "id": ref["id"], "contentUri": ref["contentUri"], "contentType": "audio/mpeg",
             "duration": seconds}
 
 
 LEG_FIELD_ORDER = ("startTime", "duration", "type", "direction", "action", "result", "reason", "to", "from",
-                   "recording", "telephonySessionId", "transport", "legType", "extension", "master", "legIndex")
+                   "recording", "telephonySessionId", "transport", "legType", "extension", "master")
 
 
 def _leg(**fields: Any) -> dict[str, Any]:

@@ -8,10 +8,10 @@ with `start_time` (UNIX seconds) as a cursor on `updated_at`: a page holds the r
 record repeats; once nothing newer exists the page holds just that record). A page is extended past
 `page_size` to keep every record of its last second together, and to the next second when all of it
 sits on `start_time`, so that the cursor always moves while newer records exist. 10 requests per
-minute (429 + `Retry-After`); Basic auth `{email}/token:{api_token}`. Talk Partner Edition lives in
+minute (429 + `Retry-After`); Basic auth `{email}/token:{api_token}`; a connection whose option `role`
+is not `admin` gets Zendesk's 403, as a non-admin user does. Talk Partner Edition lives in
 `zendesk_partner.py`, auth/quota/faults/error bodies in `zendesk_http.py`, the export data and paging in
-`zendesk_export.py`, rendering in
-`zendesk_render.py`.
+`zendesk_export.py`, rendering in `zendesk_render.py`.
 
 How a canonical `Call` becomes native records (for the staging models):
 
@@ -67,7 +67,7 @@ from starlette.routing import BaseRoute, Route
 
 from uc_pipeline.sandbox.model import ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
 from uc_pipeline.sandbox.zendesk_export import STREAMS, ExportData, build_page, drifted, page_size
-from uc_pipeline.sandbox.zendesk_http import EXPORT_GROUP, PROVIDER_ID, bad_request, handle
+from uc_pipeline.sandbox.zendesk_http import EXPORT_GROUP, PROVIDER_ID, bad_request, forbidden, handle
 from uc_pipeline.sandbox.zendesk_partner import PartnerCalls, partner_routes
 from uc_pipeline.sandbox.zendesk_render import epoch, sort_key
 
@@ -100,6 +100,8 @@ class ZendeskEmulator:
 
         def export(stream: str) -> Any:
             async def handler(request: Request, conn: SandboxConnection) -> Response:
+                if conn.options.get("role", "admin") != "admin":
+                    return forbidden()  # incremental exports are for admins only
                 raw = request.query_params.get("start_time")
                 if raw is None or not raw.strip().lstrip("-").isdigit():
                     return bad_request("start_time is required and must be a UNIX epoch time in seconds")

@@ -1,0 +1,198 @@
+"""Extraction benchmark against an in-process sandbox (fast quota profile).
+
+Per provider it reports:
+- backfill: a `--days` backfill of one connection, partitions run by `--workers` processes at once
+  sharing one SQLite limiter (as a Dagster backfill does): wall time, requests made, the quota bound
+  (the least time the quota allows for those requests: for each rate group, floor((n - 1) / limit)
+  windows; the largest group wins), wall / bound, 429s provoked (goal 0), requests over a quota as
+  the sandbox counted them, duplicate records removed at landing and pages fetched twice;
+- memory: the peak RSS of a process extracting one partition of each `--volumes` size (quota lifted,
+  so this measures memory, not waiting), read with `resource` in that process (goal: flat).
+
+Run from the repository root: `python bench/extract.py --quick` (under 2 minutes) or
+`python bench/extract.py` (30 days; 10k vs 1M records). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from uc_pipeline.connections import Connection, load_connections  # noqa: E402
+from uc_pipeline.extract import extract_partition  # noqa: E402
+from uc_pipeline.http import HttpSettings  # noqa: E402
+from uc_pipeline.providers import PROVIDER_IDS, get_provider  # noqa: E402
+from uc_pipeline.sandbox import QuotaSpec, Sandbox, load_emulator  # noqa: E402
+
+HISTORY_START = date(2026, 1, 1)
+_WORKER: dict[str, Connection] = {}
+
+
+def _init_worker(conn_file: str, env: dict[str, str]) -> None:
+    os.environ.update(env)
+    _WORKER.update({c.connection_id: c for c in load_connections(conn_file)})
+
+
+def _warm(_: int) -> int:
+    time.sleep(0.3)  # long enough that every worker of the pool takes one and has imported everything
+    return os.getpid()
+
+
+def _extract_one(connection_id: str, stream: str, day: str, data_dir: str, settings: dict[str, Any]) -> dict[str, Any]:
+    result = extract_partition(_WORKER[connection_id], stream, date.fromisoformat(day), data_dir=data_dir,
+                               settings=HttpSettings(**settings))
+    return {"records": result.landed.rows, "duplicates_removed": result.landed.duplicates_removed, **result.http}
+
+
+def _write_connections(sandbox: Sandbox, folder: Path) -> tuple[Path, dict[str, str]]:
+    text, env = sandbox.connections_yaml()
+    path = folder / "connections.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path, env
+
+
+def quota_bound(group_counts: Counter[str], quotas: dict[str, QuotaSpec]) -> float:
+    """The least time a sliding-window quota allows for these requests: the first `limit` at once,
+    then `limit` more per window."""
+    return max((math.floor((n - 1) / quotas[g].requests) * quotas[g].window_s
+                for g, n in group_counts.items() if n > 0 and g in quotas), default=0.0)
+
+
+def backfill(provider: str, days: int, calls_per_day: int, workers: int, quota_scale: float) -> dict[str, Any]:
+    connection = Sandbox.default_connections([provider], calls_per_day=calls_per_day, history_start=HISTORY_START)[0]
+    # The fast profile's quotas, windows stretched by `quota_scale` (the client gets the same through the
+    # generated connections file): a scale that makes the quota, not the sandbox's speed, the bottleneck.
+    connection.quotas = {g: QuotaSpec(q.requests, q.window_s * quota_scale,
+                                      q.penalty_s * quota_scale if q.penalty_s else None)
+                         for g, q in load_emulator(provider).fast_quotas.items()}
+    sandbox = Sandbox([connection], profile="fast")
+    connection_id = f"demo-{provider}"
+    streams = list(get_provider(provider).streams)
+    with sandbox.serve(), tempfile.TemporaryDirectory(prefix="uc-bench-") as tmp:
+        folder = Path(tmp)
+        conn_file, env = _write_connections(sandbox, folder)
+        settings = {"limiter_url": f"sqlite:///{folder / 'state' / 'ratelimit.sqlite'}",
+                    "state_dir": str(folder / "state")}
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(str(conn_file), env)) as pool:
+            list(pool.map(_warm, range(workers)))
+            sandbox.request_log.clear()
+            started = time.monotonic()
+            futures = [pool.submit(_extract_one, connection_id, stream, (HISTORY_START + timedelta(d)).isoformat(),
+                                   str(folder / "data"), settings)
+                       for d in range(days) for stream in streams]
+            results = [f.result() for f in futures]
+            wall = time.monotonic() - started
+        log = sandbox.request_log
+        entries = log.entries(connection_id)
+        groups = Counter(e.group for e in entries if e.group)
+        bound = quota_bound(groups, sandbox.quotas(connection_id))
+        return {
+            "provider": provider, "days": days, "workers": workers,
+            "quotas": {g: f"{q.requests}/{q.window_s:g}s" for g, q in sandbox.quotas(connection_id).items()},
+            "partitions": len(results), "records": sum(r["records"] for r in results),
+            "requests": sum(r["requests"] for r in results), "requests_by_group": dict(groups),
+            "wall_s": round(wall, 2), "quota_bound_s": round(bound, 2),
+            "wall_over_bound": round(wall / bound, 3) if bound else None,
+            "throttled_429": sum(e.status == 429 for e in entries),
+            "over_quota": len(log.violations(connection_id)),
+            "retries": sum(r["retries"] for r in results),
+            "duplicates_removed": sum(r["duplicates_removed"] for r in results),
+            "duplicate_pages": sum(n - 1 for n in log.duplicate_pages(connection_id).values()),
+        }
+
+
+def memory(provider: str, volume: int) -> dict[str, Any]:
+    """Extract one partition of about `volume` records in a fresh process and read its peak RSS."""
+    connection = Sandbox.default_connections([provider], calls_per_day=volume, history_start=HISTORY_START)[0]
+    # Lift the quota (for the sandbox and, through the generated file, the client): this measures memory.
+    connection.quotas = {g: QuotaSpec(100_000, 1.0) for g in load_emulator(provider).fast_quotas}
+    sandbox = Sandbox([connection], profile="fast")
+    stream = next(iter(get_provider(provider).streams))
+    day = (HISTORY_START + timedelta(days=2)).isoformat()
+    with sandbox.serve(), tempfile.TemporaryDirectory(prefix="uc-bench-") as tmp:
+        folder = Path(tmp)
+        conn_file, env = _write_connections(sandbox, folder)
+        args = [sys.executable, __file__, "--child", str(conn_file), connection.connection_id, stream, day,
+                str(folder / "data"), f"sqlite:///{folder / 'state' / 'ratelimit.sqlite'}"]
+        proc = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True, timeout=3600)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{provider} {volume}: the extraction process failed:\n{proc.stderr[-3000:]}")
+        child = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"provider": provider, "calls_per_day": volume, "stream": stream, **child}
+
+
+def _child(conn_file: str, connection_id: str, stream: str, day: str, data_dir: str, limiter_url: str) -> None:
+    connection = next(c for c in load_connections(conn_file) if c.connection_id == connection_id)
+    started = time.monotonic()
+    result = extract_partition(connection, stream, date.fromisoformat(day), data_dir=data_dir,
+                               settings=HttpSettings(limiter_url=limiter_url))
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: kilobytes
+    print(json.dumps({"records": result.landed.rows, "requests": result.http.get("requests"),
+                      "seconds": round(time.monotonic() - started, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--providers", default=",".join(PROVIDER_IDS), help="comma-separated provider ids")
+    parser.add_argument("--days", type=int, default=30, help="days of the backfill (default 30)")
+    parser.add_argument("--calls-per-day", type=int, default=1000, help="sandbox volume of the backfill")
+    parser.add_argument("--workers", type=int, default=4, help="partitions extracted at once, one process each")
+    parser.add_argument("--quota-scale", type=float, default=1.0,
+                        help="stretch the fast quotas' windows by this factor (default 1: the fast profile)")
+    parser.add_argument("--volumes", default="10000,1000000", help="records per partition for the memory runs")
+    parser.add_argument("--memory-providers", default=None, help="providers of the memory runs (default: --providers)")
+    parser.add_argument("--skip-backfill", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help="7 days x 300 calls, memory at 10k vs 100k records on aircall: under 2 minutes")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--child", nargs=6, metavar="ARG", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(*args.child)
+        return 0
+    if args.quick:
+        args.days, args.calls_per_day, args.volumes = 7, 300, "10000,100000"
+        args.memory_providers = args.memory_providers or "aircall"
+    providers = [p for p in args.providers.split(",") if p]
+    unknown = set(providers) - set(PROVIDER_IDS)
+    if unknown:
+        parser.error(f"unknown provider(s) {sorted(unknown)}; known: {', '.join(PROVIDER_IDS)}")
+    results: dict[str, list[dict[str, Any]]] = {"backfill": [], "memory": []}
+    if not args.skip_backfill:
+        for provider in providers:
+            row = backfill(provider, args.days, args.calls_per_day, args.workers, args.quota_scale)
+            results["backfill"].append(row)
+            print(json.dumps(row), flush=True)
+    if not args.skip_memory:
+        for provider in (args.memory_providers or args.providers).split(","):
+            for volume in (int(v) for v in args.volumes.split(",") if v):
+                row = memory(provider, volume)
+                results["memory"].append(row)
+                print(json.dumps(row), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

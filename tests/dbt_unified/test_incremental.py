@@ -1,0 +1,112 @@
+"""Partitioned runs: a one-day run rewrites only the days it touched (uc_call by call_date, the marts by
+local day), follows a record re-landed for another day, and the landing read prunes to the window."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from uc_pipeline.landing import write_partition
+
+from . import kpis, standin
+from .harness import copy_project
+from .test_unified_models import coverage_of
+
+D1, D2, D3 = date(2026, 4, 6), date(2026, 4, 7), date(2026, 4, 8)
+
+
+def _loaded(project, table: str, day_col: str, stamp: str) -> dict[date, set]:
+    rows = project.query(f"select {day_col}, {stamp} from {table}")
+    out: dict[date, set] = {}
+    for day, value in rows:
+        out.setdefault(day, set()).add(value)
+    return out
+
+
+def test_one_day_run_rewrites_only_touched_days(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    data = standin.generate([D1, D2, D3], calls_per_day=20, seed=11)
+    standin.install(project, data)
+    project.run("build")
+    first_calls = _loaded(project, "uc.uc_call", "call_date", "_loaded_at")
+    first_kpis = _loaded(project, "reporting.kpi_daily", "day", "_uc_loaded_at")
+    assert set(first_calls) == {D1, D2, D3} and all(len(v) == 1 for v in first_calls.values())
+
+    # Day 2 is landed again: one of its calls changed outcome, and it carried a newer version of a
+    # day-1 call (a late update), as a lookback re-extraction would.
+    relanded = datetime.combine(D2, datetime.min.time(), UTC) + timedelta(days=5)
+    day2 = next(c for c in data.calls("zendesk") if c["call_date"] == D2 and c["outcome"] == "ANSWERED"
+                and c["type"] == "INBOUND")
+    day2.update(outcome="ABANDONED", missed_reason="abandoned_in_queue", answered_at=None, talk_s=0,
+                user_id=None, user_name=None, _extracted_at=relanded)
+    day1 = next(c for c in data.calls("aircall") if c["call_date"] == D1 and c["type"] == "INBOUND")
+    day1.update(wait_s=day1["wait_s"] + 7, _extracted_at=relanded)
+    standin.write_rows(project, data)
+
+    project.run("build", "--select", "tag:partitioned", vars={"uc_start_date": str(D2), "uc_end_date": str(D2)})
+    compiled = project.compiled("uc_call")
+    assert re.search(r"call_date in \(date '2026-04-06', date '2026-04-07'\)", compiled), compiled
+
+    second_calls = _loaded(project, "uc.uc_call", "call_date", "_loaded_at")
+    second_kpis = _loaded(project, "reporting.kpi_daily", "day", "_uc_loaded_at")
+    assert second_calls[D3] == first_calls[D3]
+    assert second_calls[D1] != first_calls[D1] and second_calls[D2] != first_calls[D2]
+    assert second_kpis[D3] == first_kpis[D3]
+    assert second_kpis[D1] != first_kpis[D1] and second_kpis[D2] != first_kpis[D2]
+    assert project.query(f"select outcome from uc.uc_call where id = '{day2['id']}'") == [("ABANDONED",)]
+    assert project.query(f"select wait_s from uc.uc_call where id = '{day1['id']}'") == [(day1["wait_s"],)]
+
+    want = kpis.kpi_daily(data.calls(), coverage_of)
+    got = {(r["day"], r["provider"], r["connection_id"]): r for r in project.query_dicts("select * from reporting.kpi_daily")}
+    assert got.keys() == want.keys()
+    for key, expected in want.items():
+        for column in ("offered_calls", "abandoned_calls", "asa_s", "abandonment_rate", "service_level"):
+            value = expected[column]
+            assert got[key][column] == (pytest.approx(value) if isinstance(value, float) else value), (key, column)
+
+    # Nothing changed for day 3: a run for it rewrites day 3 and nothing else.
+    project.run("run", "--select", "tag:partitioned", vars={"uc_start_date": str(D3), "uc_end_date": str(D3)})
+    third_calls = _loaded(project, "uc.uc_call", "call_date", "_loaded_at")
+    third_kpis = _loaded(project, "reporting.kpi_daily", "day", "_uc_loaded_at")
+    assert third_calls[D1] == second_calls[D1] and third_calls[D2] == second_calls[D2]
+    assert third_calls[D3] != second_calls[D3]
+    assert third_kpis[D1] == second_kpis[D1] and third_kpis[D2] == second_kpis[D2]
+    assert third_kpis[D3] != second_kpis[D3]
+    assert project.query("select count(*) from uc.uc_call")[0][0] == len(data.calls())
+
+
+_SOURCE = """version: 2
+sources:
+  - name: aircall
+    tables:
+      - name: calls
+        meta:
+          external_location: "read_parquet('{{ env_var('UC_DATA_DIR', '../data') }}/landing/aircall/{name}/*/*/part.parquet', hive_partitioning = true, hive_types_autocast = false)"
+"""
+
+
+def test_landing_read_prunes_to_the_window(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    probe = project.project_dir / "models" / "probe"
+    probe.mkdir()
+    (probe / "_sources.yml").write_text(_SOURCE)
+    (probe / "landing_probe.sql").write_text("select * from {{ landing_source('aircall', 'calls') }}\n")
+    for day in (D1, D2, D3):
+        start = datetime.combine(day, datetime.min.time(), UTC)
+        records = [(str(i), {"id": i, "started_at": int(start.timestamp()) + i}) for i in range(5)]
+        write_partition(project.data_dir, "aircall", "calls", "air-main", day, records,
+                        window_start=start, window_end=start + timedelta(days=1), extracted_at=start + timedelta(days=1))
+    project.run("compile", "--select", "landing_probe", vars={"uc_start_date": str(D2), "uc_end_date": str(D2)})
+    sql = project.compiled("landing_probe", folder="probe")
+    con = duckdb.connect()
+    try:
+        plan = con.execute(f"explain analyze {sql}").fetchall()[0][1]
+        rows = con.execute(f"select count(*), min(\"date\"), max(\"date\") from ({sql})").fetchone()
+    finally:
+        con.close()
+    assert "Scanning Files: 1/3" in plan, plan
+    assert rows == (5, D2, D2)

@@ -1,0 +1,74 @@
+"""The whole code location against the sandbox: landing -> dbt -> serving in Dagster runs, while a BI
+reader holds the serving snapshot."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from uc_pipeline.assets.schedules import range_tags
+from uc_pipeline.providers import PROVIDER_IDS
+from uc_pipeline.sandbox import Sandbox
+
+from .support import YESTERDAY, sandbox_env
+
+FIRST_DAY = YESTERDAY - timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def location(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    with sandbox_env(tmp, Sandbox.default_connections(calls_per_day=25, seed=21)) as env:
+        os.environ["UC_DATA_DIR"] = str(env.data_dir)
+        os.environ["UC_CONNECTIONS_FILE"] = str(env.connections_file)
+        from uc_pipeline.definitions import build_definitions
+
+        yield build_definitions(), env
+
+
+def run(defs: dg.Definitions, job: str, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+    result = defs.resolve_job_def(job).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), tags=tags, raise_on_error=False
+    )
+    failures = [e.event_specific_data.error.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert result.success, "\n".join(failures)
+    return result
+
+
+def uc_call_counts(path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return dict(con.execute("select provider, count(*) from uc.uc_call group by 1").fetchall())
+    finally:
+        con.close()
+
+
+def test_landing_to_marts_in_one_run_then_publish_under_a_bi_reader(location: tuple) -> None:
+    defs, env = location
+    daily = run(defs, "daily_refresh", range_tags(FIRST_DAY, FIRST_DAY))
+    materialized = {m.asset_key.to_user_string() for m in daily.get_asset_materialization_events()
+                    and [e.asset_materialization for e in daily.get_asset_materialization_events()]}
+    assert {"raw/aircall/calls", "uc/uc_call", "reporting/kpi_daily"} <= materialized
+    failed_checks = [c for c in daily.get_asset_check_evaluations() if not c.passed]
+    assert not failed_checks, [(c.asset_key.to_user_string(), c.check_name) for c in failed_checks]
+    run(defs, "publish", {})
+    serving = env.data_dir / "serving.duckdb"
+    first = uc_call_counts(serving)
+    assert set(first) == set(PROVIDER_IDS)
+
+    engine = sa.create_engine(f"duckdb:///{serving}", connect_args={"read_only": True}, poolclass=sa.pool.NullPool)
+    with engine.connect() as reader:
+        before = reader.execute(sa.text("select count(*) from uc.uc_call")).scalar()
+        run(defs, "daily_refresh", range_tags(YESTERDAY, YESTERDAY))  # dbt writes the warehouse meanwhile
+        run(defs, "publish", {})
+        assert reader.execute(sa.text("select count(*) from uc.uc_call")).scalar() == before
+    second = uc_call_counts(serving)
+    assert all(second[p] > first[p] for p in PROVIDER_IDS)
+    assert (env.data_dir / "reports" / "kpi_last_30_days.png").stat().st_size > 10_000
