@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import tenacity
+
 log = logging.getLogger("uc_pipeline.http")
 
 _SCHEMA = (
@@ -55,6 +57,10 @@ class Decision:
     slot: int | None
     wait_s: float
     reason: str = "quota"  # "quota" (window full) or the reason stored with a gate
+
+
+def _locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 class _Dialect:
@@ -86,9 +92,23 @@ class _SQLite(_Dialect):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-        if self.path != ":memory:":
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
+        # Several processes opening a new file at once: switching to WAL takes an exclusive lock that
+        # does not wait on the busy timeout, so the setup is retried while another process holds it.
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(_locked), wait=tenacity.wait_random(0.01, 0.2),
+                                     stop=tenacity.stop_after_delay(60), reraise=True)
+        for attempt in retrying:
+            with attempt:
+                if self.path != ":memory:" and con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    con.execute("PRAGMA journal_mode=WAL")
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA:
+                        con.execute(statement.format(id_type=self.id_type))
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+        con.execute("PRAGMA synchronous=NORMAL")
         return con
 
     def begin(self, cur: Any, key: str) -> None:
@@ -137,11 +157,7 @@ class SharedLimiter:
 
     def _open(self) -> Any:
         try:
-            con = self._dialect.connect()
-            if isinstance(self._dialect, _SQLite):
-                for statement in _SCHEMA:
-                    con.execute(statement.format(id_type=self._dialect.id_type))
-            return con
+            return self._dialect.connect()
         except Exception as exc:
             raise LimiterError(
                 f"cannot open the shared rate limiter at {safe_url(self.url)} ({type(exc).__name__}: {exc}). "

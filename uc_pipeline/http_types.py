@@ -83,6 +83,15 @@ class ApiError(Exception):
         self.connection_id = connection_id
         self.status = status
 
+    def __reduce__(self) -> tuple:
+        # Errors cross process boundaries (process pools, Dagster's multiprocess executor); the default
+        # pickling would call __init__ without the keyword-only arguments.
+        return _rebuild_api_error, (type(self), str(self), self.connection_id, self.status)
+
+
+def _rebuild_api_error(cls: type[ApiError], message: str, connection_id: str, status: int | None) -> ApiError:
+    return cls(message, connection_id=connection_id, status=status)
+
 
 class AuthError(ApiError):
     """401/403: wrong or revoked credentials, or missing permissions."""

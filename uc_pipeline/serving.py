@@ -50,13 +50,15 @@ def publish_snapshot(
     tables: dict[str, int] = {}
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS wh (READ_ONLY)")
+        # Attached under its own name: dbt's views refer to their catalog ("warehouse") by name.
+        catalog = _quote(warehouse.stem)
+        con.execute(f"ATTACH '{_sql_path(warehouse)}' AS {catalog} (READ_ONLY)")
         con.execute(f"ATTACH '{_sql_path(tmp)}' AS snap (STORAGE_VERSION '{STORAGE_VERSION}')")
         relations = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = 'wh' and table_schema in (select unnest(?)) "
+            "where table_catalog = ? and table_schema in (select unnest(?)) "
             "order by 1, 2",
-            [list(schemas)],
+            [warehouse.stem, list(schemas)],
         ).fetchall()
         if not relations:
             raise RuntimeError(f"{warehouse}: schemas {', '.join(schemas)} are empty; build the dbt models first.")
@@ -64,7 +66,7 @@ def publish_snapshot(
             con.execute(f"CREATE SCHEMA snap.{_quote(schema)}")
         for schema, table in relations:
             target = f"snap.{_quote(schema)}.{_quote(table)}"
-            con.execute(f"CREATE TABLE {target} AS SELECT * FROM wh.{_quote(schema)}.{_quote(table)}")
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM {catalog}.{_quote(schema)}.{_quote(table)}")
             tables[f"{schema}.{table}"] = con.execute(f"select count(*) from {target}").fetchone()[0]
         con.execute(
             "CREATE TABLE snap.main.snapshot_info AS SELECT ?::TIMESTAMPTZ AS published_at, ? AS source, "
@@ -72,7 +74,7 @@ def publish_snapshot(
             [published_at, str(warehouse), STORAGE_VERSION],
         )
         con.execute("DETACH snap")
-        con.execute("DETACH wh")
+        con.execute(f"DETACH {catalog}")
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -48,3 +48,13 @@
          where false)
     {%- endif -%}
 {%- endmacro %}
+
+{#- not_null on a landed column that passes when nothing has landed yet for that provider stream
+    (a deployment need not use every provider; a plain test would fail on the empty glob). -#}
+{% test landed_not_null(model, column_name, provider, stream) %}
+    {%- if landing_has_files(provider, stream) %}
+    select {{ column_name }} from {{ model }} where {{ column_name }} is null
+    {%- else %}
+    select null as {{ column_name }} where false
+    {%- endif %}
+{% endtest %}

@@ -48,3 +48,9 @@ cast(nullif(trim(cast({{ expr }} as varchar)), '') as timestamptz)
 cast(floor(epoch({{ later }}) - epoch({{ earlier }})) as integer)
 {%- endmacro %}
 
+
+{#- 8x8 VCC call type from a recording's channel (vendor table): `#virtual_outbound#` is an outbound
+    call; `#virtual_daa#` (direct agent access) and every dialled channel are inbound. -#}
+{% macro staging_eightbyeight_call_type(channel) -%}
+case when {{ channel }} = '#virtual_outbound#' then 'OUTBOUND' else 'INBOUND' end
+{%- endmacro %}

@@ -39,7 +39,8 @@ def dbt(data_dir: Path, args: Sequence[str], vars: dict[str, Any] | None = None)
     if proc.returncode != 0:
         failed = [f"{r['unique_id']}: {r['status']}: {r['message']}" for r in results
                   if r["status"] not in ("success", "pass", "warn")]
-        raise DbtFailed(f"dbt {' '.join(args)} failed:\n" + "\n".join(failed or [proc.stdout[-4000:], proc.stderr[-2000:]]))
+        detail = failed or [proc.stdout[-4000:], proc.stderr[-2000:]]
+        raise DbtFailed(f"dbt {' '.join(args)} failed:\n" + "\n".join(detail))
     return results
 
 

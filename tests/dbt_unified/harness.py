@@ -41,10 +41,14 @@ class DbtProject:
         os.environ["UC_DATA_DIR"] = str(self.data_dir)
         cli = [
             *args,
-            "--project-dir", str(self.project_dir),
-            "--profiles-dir", str(PROFILES_DIR),
-            "--target-path", str(self.target_dir),
-            "--log-path", str(self.target_dir / "logs"),
+            "--project-dir",
+            str(self.project_dir),
+            "--profiles-dir",
+            str(PROFILES_DIR),
+            "--target-path",
+            str(self.target_dir),
+            "--log-path",
+            str(self.target_dir / "logs"),
         ]
         if vars:
             cli += ["--vars", json.dumps(vars)]

@@ -103,8 +103,11 @@ def agent_daily(calls: Iterable[Mapping[str, Any]], *, tz: str = "UTC") -> dict[
     for key, rows in groups.items():
         handled = [r for r in rows if r["type"] == "INBOUND" and r["outcome"] == "ANSWERED"]
         talks = [r["talk_s"] for r in handled if r["talk_s"] is not None]
-        aht = [r["talk_s"] + r["hold_s"] + r["wrap_up_s"] for r in handled
-               if None not in (r["talk_s"], r["hold_s"], r["wrap_up_s"])]
+        aht = [
+            r["talk_s"] + r["hold_s"] + r["wrap_up_s"]
+            for r in handled
+            if None not in (r["talk_s"], r["hold_s"], r["wrap_up_s"])
+        ]
         out[key] = {
             "handled_calls": len(handled),
             "talk_s_sum": sum(talks) if talks else None,

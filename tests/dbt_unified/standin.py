@@ -9,7 +9,6 @@ import csv
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -25,36 +24,93 @@ _TYPES = {"varchar": pa.string(), "timestamptz": _TS, "date": pa.date32(), "inte
 
 CONTRACT: dict[str, list[tuple[str, str]]] = {
     "uc_call": [
-        ("id", "varchar"), ("provider", "varchar"), ("connection_id", "varchar"), ("source_id", "varchar"),
-        ("created_at", "timestamptz"), ("updated_at", "timestamptz"), ("start_at", "timestamptz"),
-        ("answered_at", "timestamptz"), ("end_at", "timestamptz"), ("call_date", "date"), ("type", "varchar"),
-        ("telephone", "varchar"), ("user_id", "varchar"), ("user_name", "varchar"), ("user_phone", "varchar"),
-        ("contact_id", "varchar"), ("is_private", "boolean"), ("outcome", "varchar"), ("missed_reason", "varchar"),
-        ("queue_id", "varchar"), ("queue_name", "varchar"), ("wait_s", "integer"), ("talk_s", "integer"),
-        ("hold_s", "integer"), ("wrap_up_s", "integer"), ("duration_s", "integer"), ("has_recording", "boolean"),
-        ("transfer_count", "integer"), ("record_source", "varchar"), ("_extracted_at", "timestamptz"),
+        ("id", "varchar"),
+        ("provider", "varchar"),
+        ("connection_id", "varchar"),
+        ("source_id", "varchar"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+        ("start_at", "timestamptz"),
+        ("answered_at", "timestamptz"),
+        ("end_at", "timestamptz"),
+        ("call_date", "date"),
+        ("type", "varchar"),
+        ("telephone", "varchar"),
+        ("user_id", "varchar"),
+        ("user_name", "varchar"),
+        ("user_phone", "varchar"),
+        ("contact_id", "varchar"),
+        ("is_private", "boolean"),
+        ("outcome", "varchar"),
+        ("missed_reason", "varchar"),
+        ("queue_id", "varchar"),
+        ("queue_name", "varchar"),
+        ("wait_s", "integer"),
+        ("talk_s", "integer"),
+        ("hold_s", "integer"),
+        ("wrap_up_s", "integer"),
+        ("duration_s", "integer"),
+        ("has_recording", "boolean"),
+        ("transfer_count", "integer"),
+        ("record_source", "varchar"),
+        ("_extracted_at", "timestamptz"),
     ],
     "uc_recording": [
-        ("id", "varchar"), ("provider", "varchar"), ("connection_id", "varchar"), ("source_id", "varchar"),
-        ("call_id", "varchar"), ("contact_id", "varchar"), ("user_id", "varchar"), ("user_name", "varchar"),
-        ("start_at", "timestamptz"), ("end_at", "timestamptz"), ("duration_s", "integer"), ("type", "varchar"),
-        ("kind", "varchar"), ("web_url", "varchar"), ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
+        ("id", "varchar"),
+        ("provider", "varchar"),
+        ("connection_id", "varchar"),
+        ("source_id", "varchar"),
+        ("call_id", "varchar"),
+        ("contact_id", "varchar"),
+        ("user_id", "varchar"),
+        ("user_name", "varchar"),
+        ("start_at", "timestamptz"),
+        ("end_at", "timestamptz"),
+        ("duration_s", "integer"),
+        ("type", "varchar"),
+        ("kind", "varchar"),
+        ("web_url", "varchar"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
         ("_extracted_at", "timestamptz"),
     ],
     "uc_contact": [
-        ("id", "varchar"), ("provider", "varchar"), ("connection_id", "varchar"), ("source_id", "varchar"),
-        ("name", "varchar"), ("first_name", "varchar"), ("last_name", "varchar"), ("title", "varchar"),
-        ("company", "varchar"), ("email", "varchar"), ("telephone", "varchar"), ("created_at", "timestamptz"),
-        ("updated_at", "timestamptz"), ("_extracted_at", "timestamptz"),
+        ("id", "varchar"),
+        ("provider", "varchar"),
+        ("connection_id", "varchar"),
+        ("source_id", "varchar"),
+        ("name", "varchar"),
+        ("first_name", "varchar"),
+        ("last_name", "varchar"),
+        ("title", "varchar"),
+        ("company", "varchar"),
+        ("email", "varchar"),
+        ("telephone", "varchar"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+        ("_extracted_at", "timestamptz"),
     ],
     "uc_comment": [
-        ("id", "varchar"), ("provider", "varchar"), ("connection_id", "varchar"), ("source_id", "varchar"),
-        ("call_id", "varchar"), ("content", "varchar"), ("user_id", "varchar"), ("created_at", "timestamptz"),
-        ("updated_at", "timestamptz"), ("_extracted_at", "timestamptz"),
+        ("id", "varchar"),
+        ("provider", "varchar"),
+        ("connection_id", "varchar"),
+        ("source_id", "varchar"),
+        ("call_id", "varchar"),
+        ("content", "varchar"),
+        ("user_id", "varchar"),
+        ("created_at", "timestamptz"),
+        ("updated_at", "timestamptz"),
+        ("_extracted_at", "timestamptz"),
     ],
     "uc_user": [
-        ("id", "varchar"), ("provider", "varchar"), ("connection_id", "varchar"), ("source_id", "varchar"),
-        ("name", "varchar"), ("email", "varchar"), ("phone", "varchar"), ("extension", "varchar"),
+        ("id", "varchar"),
+        ("provider", "varchar"),
+        ("connection_id", "varchar"),
+        ("source_id", "varchar"),
+        ("name", "varchar"),
+        ("email", "varchar"),
+        ("phone", "varchar"),
+        ("extension", "varchar"),
         ("_extracted_at", "timestamptz"),
     ],
 }
@@ -96,23 +152,45 @@ def generate(days: list[date], calls_per_day: int = 40, seed: int = 7, hours: ra
         agents = [_gid(provider, conn, f"u{i}") for i in range(4)]
         contacts = [_gid(provider, conn, f"c{i}") for i in range(6)]
         for i, agent in enumerate(agents):
-            data.rows["uc_user"].append({"id": agent, "provider": provider, "connection_id": conn,
-                                         "source_id": f"u{i}", "name": f"Agent {i} ({provider})",
-                                         "email": f"a{i}@example.com", "phone": f"+3311100{i}",
-                                         "extension": str(100 + i), "_extracted_at": extracted})
+            data.rows["uc_user"].append(
+                {
+                    "id": agent,
+                    "provider": provider,
+                    "connection_id": conn,
+                    "source_id": f"u{i}",
+                    "name": f"Agent {i} ({provider})",
+                    "email": f"a{i}@example.com",
+                    "phone": f"+3311100{i}",
+                    "extension": str(100 + i),
+                    "_extracted_at": extracted,
+                }
+            )
         for i, contact in enumerate(contacts):
-            data.rows["uc_contact"].append({
-                "id": contact, "provider": provider, "connection_id": conn, "source_id": f"c{i}",
-                "name": f"Contact {i}", "first_name": "Contact", "last_name": str(i), "title": "CTO",
-                "company": "Acme", "email": f"c{i}@example.com", "telephone": f"+4420000{i}",
-                "created_at": extracted - timedelta(days=30), "updated_at": extracted - timedelta(days=3),
-                "_extracted_at": extracted})
+            data.rows["uc_contact"].append(
+                {
+                    "id": contact,
+                    "provider": provider,
+                    "connection_id": conn,
+                    "source_id": f"c{i}",
+                    "name": f"Contact {i}",
+                    "first_name": "Contact",
+                    "last_name": str(i),
+                    "title": "CTO",
+                    "company": "Acme",
+                    "email": f"c{i}@example.com",
+                    "telephone": f"+4420000{i}",
+                    "created_at": extracted - timedelta(days=30),
+                    "updated_at": extracted - timedelta(days=3),
+                    "_extracted_at": extracted,
+                }
+            )
         serial = 0
         for day in days:
             for _ in range(calls_per_day):
                 serial += 1
                 start = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
-                    hours=rng.choice(list(hours)), minutes=rng.randrange(60), seconds=rng.randrange(60))
+                    hours=rng.choice(list(hours)), minutes=rng.randrange(60), seconds=rng.randrange(60)
+                )
                 direction = rng.choice(("INBOUND", "INBOUND", "INBOUND", "OUTBOUND", "INTERNAL"))
                 outcome = rng.choice(_OUTCOMES)
                 answered = outcome == "ANSWERED"
@@ -121,36 +199,77 @@ def generate(days: list[date], calls_per_day: int = 40, seed: int = 7, hours: ra
                 hold = rng.randrange(0, 60) if answered else 0
                 end = start + timedelta(seconds=wait + talk + hold)
                 call = {
-                    "id": _gid(provider, conn, serial), "provider": provider, "connection_id": conn,
-                    "source_id": str(serial), "created_at": start, "updated_at": end, "start_at": start,
-                    "answered_at": start + timedelta(seconds=wait) if answered else None, "end_at": end,
-                    "call_date": start.date(), "type": direction, "telephone": f"+4470000{serial:04d}",
+                    "id": _gid(provider, conn, serial),
+                    "provider": provider,
+                    "connection_id": conn,
+                    "source_id": str(serial),
+                    "created_at": start,
+                    "updated_at": end,
+                    "start_at": start,
+                    "answered_at": start + timedelta(seconds=wait) if answered else None,
+                    "end_at": end,
+                    "call_date": start.date(),
+                    "type": direction,
+                    "telephone": f"+4470000{serial:04d}",
                     "user_id": rng.choice(agents) if answered or direction != "INBOUND" else None,
-                    "user_name": None, "user_phone": "+331110000", "contact_id": rng.choice([None, *contacts]),
-                    "is_private": False, "outcome": outcome, "missed_reason": _REASONS.get(outcome),
+                    "user_name": None,
+                    "user_phone": "+331110000",
+                    "contact_id": rng.choice([None, *contacts]),
+                    "is_private": False,
+                    "outcome": outcome,
+                    "missed_reason": _REASONS.get(outcome),
                     "queue_id": _gid(provider, conn, "q1") if direction == "INBOUND" else None,
-                    "queue_name": "Support" if direction == "INBOUND" else None, "wait_s": wait,
-                    "talk_s": talk, "hold_s": hold, "wrap_up_s": rng.randrange(0, 90) if answered else 0,
-                    "duration_s": wait + talk + hold, "has_recording": answered, "transfer_count": 0,
-                    "record_source": "call_log", "_extracted_at": extracted,
+                    "queue_name": "Support" if direction == "INBOUND" else None,
+                    "wait_s": wait,
+                    "talk_s": talk,
+                    "hold_s": hold,
+                    "wrap_up_s": rng.randrange(0, 90) if answered else 0,
+                    "duration_s": wait + talk + hold,
+                    "has_recording": answered,
+                    "transfer_count": 0,
+                    "record_source": "call_log",
+                    "_extracted_at": extracted,
                 }
                 if call["user_id"]:
                     call["user_name"] = f"Agent {call['user_id'].rsplit('u', 1)[1]} ({provider})"
                 data.rows["uc_call"].append(call)
                 if answered:
-                    data.rows["uc_recording"].append({
-                        "id": _gid(provider, conn, f"r{serial}"), "provider": provider, "connection_id": conn,
-                        "source_id": f"r{serial}", "call_id": call["id"], "contact_id": call["contact_id"],
-                        "user_id": call["user_id"], "user_name": call["user_name"],
-                        "start_at": start + timedelta(seconds=wait), "end_at": end, "duration_s": talk + hold,
-                        "type": direction, "kind": "recording", "web_url": f"https://example.com/r/{serial}",
-                        "created_at": end, "updated_at": end, "_extracted_at": extracted})
+                    data.rows["uc_recording"].append(
+                        {
+                            "id": _gid(provider, conn, f"r{serial}"),
+                            "provider": provider,
+                            "connection_id": conn,
+                            "source_id": f"r{serial}",
+                            "call_id": call["id"],
+                            "contact_id": call["contact_id"],
+                            "user_id": call["user_id"],
+                            "user_name": call["user_name"],
+                            "start_at": start + timedelta(seconds=wait),
+                            "end_at": end,
+                            "duration_s": talk + hold,
+                            "type": direction,
+                            "kind": "recording",
+                            "web_url": f"https://example.com/r/{serial}",
+                            "created_at": end,
+                            "updated_at": end,
+                            "_extracted_at": extracted,
+                        }
+                    )
                 if answered and serial % 3 == 0:
-                    data.rows["uc_comment"].append({
-                        "id": _gid(provider, conn, f"n{serial}"), "provider": provider, "connection_id": conn,
-                        "source_id": f"n{serial}", "call_id": call["id"], "content": "Call back tomorrow",
-                        "user_id": call["user_id"], "created_at": end + timedelta(hours=2),
-                        "updated_at": end + timedelta(hours=2), "_extracted_at": extracted})
+                    data.rows["uc_comment"].append(
+                        {
+                            "id": _gid(provider, conn, f"n{serial}"),
+                            "provider": provider,
+                            "connection_id": conn,
+                            "source_id": f"n{serial}",
+                            "call_id": call["id"],
+                            "content": "Call back tomorrow",
+                            "user_id": call["user_id"],
+                            "created_at": end + timedelta(hours=2),
+                            "updated_at": end + timedelta(hours=2),
+                            "_extracted_at": extracted,
+                        }
+                    )
     for model, rows in data.rows.items():
         for row in rows:
             for column in UNAVAILABLE.get(row["provider"], {}).get(model, set()):
@@ -182,7 +301,8 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
             path = project.data_dir / "standin" / f"{provider}__{model}.parquet"
             (models / f"stg_{provider}__{model}.sql").write_text(
                 "{{ config(materialized='table', tags=['unpartitioned']) }}\n"
-                f"select * from read_parquet('{path}')\n")
+                f"select * from read_parquet('{path}')\n"
+            )
         with (seeds / f"{provider}_field_coverage.csv").open("w", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["provider", "model", "column_name", "coverage", "note"])

@@ -39,10 +39,20 @@ def test_one_day_run_rewrites_only_touched_days(tmp_path: Path) -> None:
     # Day 2 is landed again: one of its calls changed outcome, and it carried a newer version of a
     # day-1 call (a late update), as a lookback re-extraction would.
     relanded = datetime.combine(D2, datetime.min.time(), UTC) + timedelta(days=5)
-    day2 = next(c for c in data.calls("zendesk") if c["call_date"] == D2 and c["outcome"] == "ANSWERED"
-                and c["type"] == "INBOUND")
-    day2.update(outcome="ABANDONED", missed_reason="abandoned_in_queue", answered_at=None, talk_s=0,
-                user_id=None, user_name=None, _extracted_at=relanded)
+    day2 = next(
+        c
+        for c in data.calls("zendesk")
+        if c["call_date"] == D2 and c["outcome"] == "ANSWERED" and c["type"] == "INBOUND"
+    )
+    day2.update(
+        outcome="ABANDONED",
+        missed_reason="abandoned_in_queue",
+        answered_at=None,
+        talk_s=0,
+        user_id=None,
+        user_name=None,
+        _extracted_at=relanded,
+    )
     day1 = next(c for c in data.calls("aircall") if c["call_date"] == D1 and c["type"] == "INBOUND")
     day1.update(wait_s=day1["wait_s"] + 7, _extracted_at=relanded)
     standin.write_rows(project, data)
@@ -61,7 +71,8 @@ def test_one_day_run_rewrites_only_touched_days(tmp_path: Path) -> None:
     assert project.query(f"select wait_s from uc.uc_call where id = '{day1['id']}'") == [(day1["wait_s"],)]
 
     want = kpis.kpi_daily(data.calls(), coverage_of)
-    got = {(r["day"], r["provider"], r["connection_id"]): r for r in project.query_dicts("select * from reporting.kpi_daily")}
+    rows = project.query_dicts("select * from reporting.kpi_daily")
+    got = {(r["day"], r["provider"], r["connection_id"]): r for r in rows}
     assert got.keys() == want.keys()
     for key, expected in want.items():
         for column in ("offered_calls", "abandoned_calls", "asa_s", "abandonment_rate", "service_level"):
@@ -79,18 +90,23 @@ def test_one_day_run_rewrites_only_touched_days(tmp_path: Path) -> None:
     assert project.query("select count(*) from uc.uc_call")[0][0] == len(data.calls())
 
 
-_SOURCE = """version: 2
+_LOCATION = (
+    "read_parquet('{{ env_var('UC_DATA_DIR', '../data') }}/landing/aircall/{name}/*/*/part.parquet', "
+    "hive_partitioning = true, hive_types_autocast = false)"
+)
+_SOURCE = f"""version: 2
 sources:
   - name: aircall
     tables:
       - name: calls
         meta:
-          external_location: "read_parquet('{{ env_var('UC_DATA_DIR', '../data') }}/landing/aircall/{name}/*/*/part.parquet', hive_partitioning = true, hive_types_autocast = false)"
+          external_location: "{_LOCATION}"
 """
 
 
 def test_landing_read_prunes_to_the_window(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
+    standin.install(project, standin.generate([D1], calls_per_day=1))  # the rest of the project must parse
     probe = project.project_dir / "models" / "probe"
     probe.mkdir()
     (probe / "_sources.yml").write_text(_SOURCE)
@@ -98,14 +114,24 @@ def test_landing_read_prunes_to_the_window(tmp_path: Path) -> None:
     for day in (D1, D2, D3):
         start = datetime.combine(day, datetime.min.time(), UTC)
         records = [(str(i), {"id": i, "started_at": int(start.timestamp()) + i}) for i in range(5)]
-        write_partition(project.data_dir, "aircall", "calls", "air-main", day, records,
-                        window_start=start, window_end=start + timedelta(days=1), extracted_at=start + timedelta(days=1))
+        end = start + timedelta(days=1)
+        write_partition(
+            project.data_dir,
+            "aircall",
+            "calls",
+            "air-main",
+            day,
+            records,
+            window_start=start,
+            window_end=end,
+            extracted_at=end,
+        )
     project.run("compile", "--select", "landing_probe", vars={"uc_start_date": str(D2), "uc_end_date": str(D2)})
     sql = project.compiled("landing_probe", folder="probe")
     con = duckdb.connect()
     try:
         plan = con.execute(f"explain analyze {sql}").fetchall()[0][1]
-        rows = con.execute(f"select count(*), min(\"date\"), max(\"date\") from ({sql})").fetchone()
+        rows = con.execute(f'select count(*), min("date"), max("date") from ({sql})').fetchone()
     finally:
         con.close()
     assert "Scanning Files: 1/3" in plan, plan

@@ -39,9 +39,13 @@ def test_uc_models_are_the_union_of_staging(built: tuple[DbtProject, standin.Sta
         for row in data.rows[model]:
             want[row["provider"]] = want.get(row["provider"], 0) + 1
         assert got == want, model
-    cols = [r[0] for r in project.query(
-        "select column_name from information_schema.columns where table_schema = 'uc' and table_name = 'uc_call' "
-        "order by ordinal_position")]
+    cols = [
+        r[0]
+        for r in project.query(
+            "select column_name from information_schema.columns where table_schema = 'uc' and table_name = 'uc_call' "
+            "order by ordinal_position"
+        )
+    ]
     assert cols == [name for name, _ in standin.CONTRACT["uc_call"]] + ["_loaded_at"]
     # one stored call compares equal, column by column, to its staging row
     call = data.calls("ringcentral")[5]
@@ -87,8 +91,10 @@ def test_agent_and_calls_daily_match_python(built: tuple[DbtProject, standin.Sta
         else:
             assert got[key]["aht_s"] == pytest.approx(expected["aht_s"]), key
 
-    daily = project.query("select day, provider, direction, outcome, sum(calls), sum(answered_calls) "
-                          "from reporting.calls_daily group by all")
+    daily = project.query(
+        "select day, provider, direction, outcome, sum(calls), sum(answered_calls) "
+        "from reporting.calls_daily group by all"
+    )
     counts: dict[tuple, list[int]] = {}
     for c in data.calls():
         key = (c["start_at"].date(), c["provider"], c["type"], c["outcome"])
@@ -127,13 +133,17 @@ def test_coverage_test_catches_disagreement(built: tuple[DbtProject, standin.Sta
         csv.writer(out).writerows(rows)
     project.run("seed", "--select", "aircall_field_coverage")
     project.run("run", "--select", "uc_field_coverage")
-    result = project.run("test", "--select", "uc_call,test_name:matches_field_coverage",
-                         "--store-failures", check=False)
+    result = project.run(
+        "test", "--select", "uc_call,test_name:matches_field_coverage", "--store-failures", check=False
+    )
     assert not result.success
     failures = project.query_dicts(
-        "select * from dbt_test__audit.matches_field_coverage_uc_call_uc_call order by column_name")
+        "select * from dbt_test__audit.matches_field_coverage_uc_call_uc_call order by column_name"
+    )
     assert [(f["provider"], f["column_name"], f["coverage"]) for f in failures] == [
-        ("aircall", "hold_s", "native"), ("aircall", "talk_s", "unavailable")]
+        ("aircall", "hold_s", "native"),
+        ("aircall", "talk_s", "unavailable"),
+    ]
 
 
 def test_bad_window_vars_say_what_to_do(tmp_path: Path) -> None:

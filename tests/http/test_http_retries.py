@@ -274,3 +274,12 @@ def test_unsendable_requests_fail_with_a_clear_error() -> None:
         with pytest.raises(ApiError, match="could not be sent .* Check the connection's base_url"):
             api.get("/v1/calls")
         assert api.stats.requests == 1
+
+
+@pytest.mark.parametrize("cls", [ApiError, AuthError, BadRequestError, RetriesExhaustedError])
+def test_errors_survive_pickling_across_processes(cls: type[ApiError]) -> None:
+    import pickle
+
+    error = pickle.loads(pickle.dumps(cls("[c1] GET /v1/calls answered HTTP 401", connection_id="c1", status=401)))
+    assert type(error) is cls
+    assert (str(error), error.connection_id, error.status) == ("[c1] GET /v1/calls answered HTTP 401", "c1", 401)

@@ -74,3 +74,28 @@ def test_unwritable_sqlite_path_says_what_to_fix(tmp_path: Path) -> None:
     url = f"sqlite:///{blocker / 'limiter.sqlite'}"
     with pytest.raises(LimiterError, match="UC_LIMITER_URL"):
         SharedLimiter(url, _dialect_for(url))
+
+
+_OPEN_AT_ONCE = """
+import sys, time
+from uc_pipeline.http_limiter import get_limiter
+start = float(sys.argv[2])
+while time.time() < start:
+    time.sleep(0.001)
+print(get_limiter(sys.argv[1]).try_acquire("conn/default", 100, 1.0, 60).slot)
+"""
+
+
+def test_processes_opening_a_new_sqlite_file_at_once(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fresh' / 'limiter.sqlite'}"
+    start = str(time.time() + 2.0)  # every process is started and waiting by then
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_AT_ONCE, url, start], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    assert sorted(int(out) for out, _ in outputs) == [1, 2, 3, 4]

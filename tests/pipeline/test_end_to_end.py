@@ -4,6 +4,8 @@ reader holds the serving snapshot."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -11,7 +13,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-import sqlalchemy as sa
 
 from uc_pipeline.assets.schedules import range_tags
 from uc_pipeline.providers import PROVIDER_IDS
@@ -20,6 +21,16 @@ from uc_pipeline.sandbox import Sandbox
 from .support import YESTERDAY, sandbox_env
 
 FIRST_DAY = YESTERDAY - timedelta(days=1)
+BI_READER = """
+import sys
+import sqlalchemy as sa
+engine = sa.create_engine("duckdb:///" + sys.argv[1], connect_args={"read_only": True})
+with engine.connect() as con:
+    count = "select count(*) from uc.uc_call"
+    print(con.execute(sa.text(count)).scalar(), flush=True)
+    sys.stdin.readline()
+    print(con.execute(sa.text(count)).scalar(), flush=True)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +64,7 @@ def uc_call_counts(path: Path) -> dict[str, int]:
 def test_landing_to_marts_in_one_run_then_publish_under_a_bi_reader(location: tuple) -> None:
     defs, env = location
     daily = run(defs, "daily_refresh", range_tags(FIRST_DAY, FIRST_DAY))
-    materialized = {m.asset_key.to_user_string() for m in daily.get_asset_materialization_events()
-                    and [e.asset_materialization for e in daily.get_asset_materialization_events()]}
+    materialized = {e.asset_key.to_user_string() for e in daily.get_asset_materialization_events()}
     assert {"raw/aircall/calls", "uc/uc_call", "reporting/kpi_daily"} <= materialized
     failed_checks = [c for c in daily.get_asset_check_evaluations() if not c.passed]
     assert not failed_checks, [(c.asset_key.to_user_string(), c.check_name) for c in failed_checks]
@@ -63,12 +73,17 @@ def test_landing_to_marts_in_one_run_then_publish_under_a_bi_reader(location: tu
     first = uc_call_counts(serving)
     assert set(first) == set(PROVIDER_IDS)
 
-    engine = sa.create_engine(f"duckdb:///{serving}", connect_args={"read_only": True}, poolclass=sa.pool.NullPool)
-    with engine.connect() as reader:
-        before = reader.execute(sa.text("select count(*) from uc.uc_call")).scalar()
+    # A BI tool in its own process holds a read-only SQLAlchemy connection throughout.
+    reader = subprocess.Popen([sys.executable, "-c", BI_READER, str(serving)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        before = int(reader.stdout.readline())
         run(defs, "daily_refresh", range_tags(YESTERDAY, YESTERDAY))  # dbt writes the warehouse meanwhile
         run(defs, "publish", {})
-        assert reader.execute(sa.text("select count(*) from uc.uc_call")).scalar() == before
+        out, _ = reader.communicate("again\n", timeout=60)
+    finally:
+        reader.kill()
+    assert reader.returncode == 0 and int(out) == before  # a consistent view, never half a build
     second = uc_call_counts(serving)
     assert all(second[p] > first[p] for p in PROVIDER_IDS)
     assert (env.data_dir / "reports" / "kpi_last_30_days.png").stat().st_size > 10_000

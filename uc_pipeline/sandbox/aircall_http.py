@@ -56,6 +56,13 @@ def _int_param(request: Request, name: str, default: int | None) -> int | None:
         raise QueryError(f"`{name}` must be an integer, got {raw!r}") from None
 
 
+def _instant(unix_s: int, name: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(unix_s, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise QueryError(f"`{name}` must be a UNIX timestamp in seconds, got {unix_s}") from None
+
+
 def _page_meta(request: Request, total: int, page: int, per_page: int, count: int) -> dict[str, Any]:
     has_next = (page - 1) * per_page + count < total and count > 0
     return {
@@ -151,9 +158,9 @@ class AircallApi:
         now = self.ctx.now()
         from_s = _int_param(request, "from", None)
         to_s = _int_param(request, "to", None)
-        start = datetime.fromtimestamp(from_s, UTC) if from_s is not None else history_start
+        start = _instant(from_s, "from") if from_s is not None else history_start
         # `to` is inclusive in whole seconds: a call created at to + 0.5 s has started_at == to.
-        end = datetime.fromtimestamp(to_s + 1, UTC) if to_s is not None else now + timedelta(seconds=1)
+        end = _instant(to_s + 1, "to") if to_s is not None else now + timedelta(seconds=1)
         calls = self.emulator.calls_between(self.ctx, conn, start, end) if end > start else []
         if order == "desc":
             calls.reverse()

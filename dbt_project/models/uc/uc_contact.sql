@@ -3,6 +3,6 @@
   dimension that does not grow with call history, always as current as staging, and nothing to
   rebuild in a partitioned run (so uc_call's contact_id always finds its contact).
 -#}
-{{ config(materialized='view', tags=['unpartitioned']) }}
+{{ config(materialized='view', tags=['partitioned']) }}
 
 {{ uc_union('uc_contact') }}

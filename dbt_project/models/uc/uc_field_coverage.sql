@@ -2,7 +2,7 @@
   uc_field_coverage: which unified columns each provider supplies — the union of the coverage seeds
   seeds/coverage/<provider>_field_coverage.csv (one row per provider x model x column).
 -#}
-{{ config(materialized='table', tags=['unpartitioned']) }}
+{{ config(materialized='table', tags=['partitioned']) }}
 
 {%- for provider in var('providers') %}
 select

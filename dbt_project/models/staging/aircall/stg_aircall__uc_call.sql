@@ -67,7 +67,7 @@ select
     cast(null as integer) as wrap_up_s,
     case when ended_at is not null then coalesce(duration, {{ staging_seconds('ended_at', 'started_at') }}) end
         as duration_s,
-    recording is not null or asset like '%/recording%' as has_recording,
+    recording is not null or coalesce(asset like '%/recording%', false) as has_recording,
     cast(case when (transferred_to->>'$.id') is not null then 1 else 0 end as integer) as transfer_count,
     'call_log' as record_source,
     _extracted_at

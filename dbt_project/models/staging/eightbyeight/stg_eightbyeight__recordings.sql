@@ -35,11 +35,6 @@ parsed as (
         nullif(_record->>'$.extVar2', '') as ext_var2,
         nullif(_record->>'$.outDialCode', '') as out_dial_code,
         nullif(_record->>'$.wrapUpCode', '') as wrap_up_code,
-        case
-            when (_record->>'$.channel') = '#virtual_outbound#' then 'OUTBOUND'
-            else 'INBOUND'
-        end as call_type,
-        (_record->>'$.channel') = '#virtual_daa#' as direct_agent_access,
         _record,
         _record_id,
         _extracted_at,

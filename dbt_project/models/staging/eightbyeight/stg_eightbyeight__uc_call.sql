@@ -23,7 +23,7 @@ calls as (
         call_key,
         min(start_date) as answered_at,
         max(end_date) as end_at,
-        arg_min(call_type, start_date) as call_type,
+        arg_min({{ staging_eightbyeight_call_type('channel') }}, start_date) as call_type,
         arg_min(phone_number, start_date) as phone_number,
         arg_min(agent_id, start_date) as agent_id,
         arg_min(queue_id, start_date) as queue_id,

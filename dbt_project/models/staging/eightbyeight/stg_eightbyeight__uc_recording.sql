@@ -19,7 +19,7 @@ select
     start_date as start_at,
     start_date + to_seconds(duration) as end_at,
     duration as duration_s,
-    call_type as type,
+    {{ staging_eightbyeight_call_type('channel') }} as type,
     'recording' as kind,
     cast(null as varchar) as web_url,
     cast(null as timestamptz) as created_at,

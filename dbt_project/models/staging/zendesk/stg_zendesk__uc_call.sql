@@ -7,7 +7,7 @@
   and not_answered -> MISSED; failed -> FAILED; empty (in progress) or unknown values -> UNKNOWN.
   `missed_reason` is the `completion_status` itself for every call that was not answered.
   Times: start = `created_at`; answered = start + `time_to_answer`; end = start + `duration`.
-  Wait: `time_to_answer`, else (unanswered inbound) `wait_time` plus the IVR time. The export names
+  Wait: `time_to_answer`, else (not answered) `wait_time` plus the IVR time. The export names
   no external number (`phone_number` is the Talk line) and no agent or group names.
 -#}
 with calls as (
@@ -62,10 +62,7 @@ select
         as missed_reason,
     {{ staging_uc_id('zendesk', 'connection_id', 'call_group_id') }} as queue_id,
     cast(null as varchar) as queue_name,
-    case
-        when time_to_answer is not null then time_to_answer
-        when direction = 'inbound' then coalesce(wait_time, 0) + coalesce(ivr_time_spent, 0)
-    end as wait_s,
+    coalesce(time_to_answer, wait_time + coalesce(ivr_time_spent, 0)) as wait_s,
     talk_time as talk_s,
     hold_time as hold_s,
     wrap_up_time as wrap_up_s,

@@ -1,0 +1,237 @@
+"""Benchmark of the dbt project at volume: generate landing Parquet for N calls, then time a full
+`dbt build`, a one-day partitioned run and the KPI queries analysts run on the marts.
+
+Landing files are generated vectorised in DuckDB from native records the sandbox emulators render for
+one template day (so they have exactly the providers' shapes): every (connection, day) copy gets its
+ids made unique and its timestamps moved to that day, then one partitioned `COPY ... TO` per stream
+writes `landing/<provider>/<stream>/connection=<id>/date=<day>/part.parquet`.
+
+    python bench/dbt.py --calls 1000000            # about 1M calls over 30 days
+    python bench/dbt.py --calls 10000000 --days 60 # 10M
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT = REPO / "dbt_project"
+STREAMS = {
+    "aircall": ["calls"], "ringcentral": ["call_log"], "eightbyeight": ["recordings"], "zendesk": ["calls", "legs"],
+}
+TEMPLATE_DAY = date(2026, 3, 2)
+FIRST_DAY = date(2026, 1, 5)
+
+# Per stream: (new record id, JSON patch making the copy unique and moving its UNIX-second times).
+# `k` is the copy number, `shift_s` the seconds it moves by; ISO dates are moved as text (see _shift_iso).
+_COPY_SQL = {
+    ("aircall", "calls"): (
+        "cast(cast(rec->>'$.id' as bigint) + (k + 1) * 1000000000000 as varchar)",
+        "json_object('id', cast(rec->>'$.id' as bigint) + (k + 1) * 1000000000000,"
+        " 'started_at', cast(rec->>'$.started_at' as bigint) + shift_s,"
+        " 'answered_at', cast(rec->>'$.answered_at' as bigint) + shift_s,"
+        " 'ended_at', cast(rec->>'$.ended_at' as bigint) + shift_s,"
+        " 'comments', to_json(list_transform(json_extract(rec, '$.comments[*]'), lambda x: json_merge_patch(x,"
+        " json_object('id', cast(x->>'$.id' as bigint) + (k + 1) * 1000000000000)))))",
+    ),
+    ("ringcentral", "call_log"): (
+        "(rec->>'$.id') || 'k' || k",
+        "json_object('id', (rec->>'$.id') || 'k' || k,"
+        " 'sessionId', (rec->>'$.sessionId') || lpad(cast(k as varchar), 4, '0'),"
+        " 'recording', case when (rec->'$.recording') is not null then json_merge_patch(rec->'$.recording',"
+        " json_object('id', (rec->>'$.recording.id') || 'k' || k)) end)",
+    ),
+    ("eightbyeight", "recordings"): (
+        "'B' || k || '/' || (rec->>'$.filename')",
+        "json_object('filename', 'B' || k || '/' || (rec->>'$.filename'),"
+        " 'transactionID', (rec->>'$.transactionID') || lpad(cast(k as varchar), 4, '0'))",
+    ),
+    ("zendesk", "calls"): (
+        "cast(cast(rec->>'$.id' as bigint) + (k + 1) * 10000000000000 as varchar)",
+        "json_object('id', cast(rec->>'$.id' as bigint) + (k + 1) * 10000000000000)",
+    ),
+    ("zendesk", "legs"): (
+        "cast(cast(rec->>'$.id' as bigint) + (k + 1) * 10000000000000 as varchar)",
+        "json_object('id', cast(rec->>'$.id' as bigint) + (k + 1) * 10000000000000,"
+        " 'call_id', cast(rec->>'$.call_id' as bigint) + (k + 1) * 10000000000000)",
+    ),
+}
+
+KPI_QUERIES = {
+    "kpi_daily, one provider, 30 days": (
+        "select * from reporting.kpi_daily where provider = 'zendesk' and day >= (select max(day) - 30 "
+        "from reporting.kpi_daily) order by day"
+    ),
+    "calls_daily, volume by provider and outcome": (
+        "select provider, outcome, sum(calls), sum(answered_calls), sum(duration_s_sum) "
+        "from reporting.calls_daily group by all order by all"
+    ),
+    "calls_hour_of_week heatmap": "select * from reporting.calls_hour_of_week order by all",
+    "agent_daily, top AHT on the last day": (
+        "select * from reporting.agent_daily where day = (select max(day) from reporting.agent_daily) "
+        "order by aht_s desc nulls last limit 20"
+    ),
+    "kpi_daily, service level by week": (
+        "select provider, date_trunc('week', day) as week, sum(answered_within_threshold_calls) / "
+        "sum(offered_calls) as service_level from reporting.kpi_daily group by all order by all"
+    ),
+}
+
+
+def _shift_iso(expr: str) -> str:
+    """`expr` with every ISO date near the template day moved by `shift_d` days (via placeholders, so
+    that a moved date is never moved twice)."""
+    near = [TEMPLATE_DAY + timedelta(days=d) for d in range(-2, 4)]
+    for i, day in enumerate(near):
+        expr = f"replace({expr}, '{day.isoformat()}', '@@{i}@@')"
+    for i, day in enumerate(near):
+        expr = f"replace({expr}, '@@{i}@@', strftime(date '{day.isoformat()}' + shift_d, '%Y-%m-%d'))"
+    return expr
+
+
+def templates(per_day: int) -> pa.Table:
+    """Native records of one template day from the sandbox emulators."""
+    sys.path.insert(0, str(REPO))  # run as a script from a checkout
+    from uc_pipeline.sandbox import Sandbox
+
+    sandbox = Sandbox(Sandbox.default_connections(providers=list(STREAMS), calls_per_day=per_day, seed=1))
+    start = datetime.combine(TEMPLATE_DAY, datetime.min.time(), UTC)
+    rows: dict[str, list[str]] = {"provider": [], "stream": [], "rec": []}
+    for provider, streams in STREAMS.items():
+        for stream in streams:
+            for record in sandbox.records(f"demo-{provider}", stream, start, start + timedelta(days=1)):
+                rows["provider"].append(provider)
+                rows["stream"].append(stream)
+                rows["rec"].append(json.dumps(record, separators=(",", ":")))
+    return pa.table(rows)
+
+
+def generate(data_dir: Path, calls: int, days: int, per_day: int) -> dict[str, int]:
+    """Landing files for about `calls` calls over `days` days; returns the record count per stream."""
+    copies_per_day = max(1, math.ceil(calls / (len(STREAMS) * days * per_day)))
+    tpl = templates(per_day)
+    con = duckdb.connect(config={"threads": 2, "memory_limit": "3GB", "preserve_insertion_order": False})
+    con.execute("set TimeZone = 'UTC'")
+    con.register("tpl_arrow", tpl)
+    con.execute("create table tpl as select provider, stream, rec::json as rec from tpl_arrow")
+    counts = {}
+    for (provider, stream), (rid_sql, patch_sql) in _COPY_SQL.items():
+        target = data_dir / "landing" / provider / stream
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        con.execute(f"""
+            copy (
+                with copies as (
+                    select
+                        t.rec, d.d as day_index, c.c as conn_index,
+                        d.d * {copies_per_day} + c.c as k,
+                        cast(d.d + {(FIRST_DAY - TEMPLATE_DAY).days} as integer) as shift_d,
+                        cast(d.d + {(FIRST_DAY - TEMPLATE_DAY).days} as bigint) * 86400 as shift_s
+                    from tpl as t, range({days}) as d(d), range({copies_per_day}) as c(c)
+                    where t.provider = '{provider}' and t.stream = '{stream}'
+                )
+                select
+                    'bench-' || conn_index as connection,
+                    strftime(date '{FIRST_DAY}' + day_index::integer, '%Y-%m-%d') as date,
+                    'bench-' || conn_index as _connection_id,
+                    timezone('UTC', cast(date '{FIRST_DAY}' + day_index::integer as timestamp)) as _window_start,
+                    timezone('UTC', cast(date '{FIRST_DAY}' + day_index::integer + 1 as timestamp)) as _window_end,
+                    timezone('UTC', cast(date '{FIRST_DAY}' + day_index::integer + 1 as timestamp))
+                        + interval 1 hour as _extracted_at,
+                    {rid_sql} as _record_id,
+                    json_merge_patch({_shift_iso('rec::varchar')}, {patch_sql}) as _record
+                from copies
+            ) to '{target}' (format parquet, compression zstd, partition_by (connection, date),
+                             filename_pattern 'part', overwrite_or_ignore true)
+        """)
+        for folder in target.glob("connection=*/date=*"):
+            for written in folder.glob("part*.parquet"):
+                written.rename(folder / "part.parquet")
+        counts[f"{provider}/{stream}"] = con.execute(
+            f"select count(*) from read_parquet('{target}/*/*/part.parquet')").fetchone()[0]
+    con.close()
+    return counts
+
+
+def dbt(args: list[str], data_dir: Path, target: Path) -> float:
+    env = {**os.environ, "DO_NOT_TRACK": "1", "UC_DATA_DIR": str(data_dir)}
+    cmd = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(PROJECT), "--profiles-dir",
+           str(PROJECT), "--target-path", str(target), "--log-path", str(target / "logs")]
+    started = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-6000:])
+        raise SystemExit(f"dbt {' '.join(args)} failed (exit {done.returncode})")
+    return elapsed
+
+
+def kpi_times(warehouse: Path) -> dict[str, float]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    out = {}
+    try:
+        for name, sql in KPI_QUERIES.items():
+            best = math.inf
+            for _ in range(3):
+                started = time.perf_counter()
+                con.execute(sql).fetchall()
+                best = min(best, time.perf_counter() - started)
+            out[name] = best
+    finally:
+        con.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=1_000_000, help="approximate number of calls (all providers)")
+    parser.add_argument("--days", type=int, default=30, help="days of history the calls spread over")
+    parser.add_argument("--per-day", type=int, default=2000,
+                        help="calls per provider of the sandbox template day (copies make up the rest)")
+    parser.add_argument("--data-dir", type=Path, help="where to write (default: a temporary directory)")
+    parser.add_argument("--keep", action="store_true", help="keep the data dir")
+    args = parser.parse_args()
+    if args.calls < 1 or args.days < 2 or args.per_day < 10:
+        parser.error("--calls must be >= 1, --days >= 2 and --per-day >= 10")
+
+    data_dir = (args.data_dir or Path(tempfile.mkdtemp(prefix="uc-bench-dbt-"))).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = data_dir / "dbt_target"
+    (data_dir / "warehouse.duckdb").unlink(missing_ok=True)
+    try:
+        started = time.perf_counter()
+        counts = generate(data_dir, args.calls, args.days, args.per_day)
+        print(f"generated landing in {time.perf_counter() - started:.1f}s: {counts}")
+        dbt(["parse"], data_dir, target)
+        full = dbt(["build"], data_dir, target)
+        con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+        uc_calls = con.execute("select count(*) from uc.uc_call").fetchone()[0]
+        last_day = con.execute("select max(call_date) from uc.uc_call").fetchone()[0]
+        con.close()
+        print(f"uc_call rows: {uc_calls}")
+        print(f"full dbt build: {full:.1f}s")
+        window = json.dumps({"uc_start_date": str(last_day), "uc_end_date": str(last_day)})
+        one_day = dbt(["build", "--select", "tag:partitioned", "--vars", window], data_dir, target)
+        print(f"one-day partitioned build ({last_day}): {one_day:.1f}s")
+        for name, seconds in kpi_times(data_dir / "warehouse.duckdb").items():
+            print(f"KPI query {name}: {seconds * 1000:.0f} ms")
+    finally:
+        if not args.keep and args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
