@@ -74,8 +74,9 @@ def test_landing_to_marts_in_one_run_then_publish_under_a_bi_reader(location: tu
     assert set(first) == set(PROVIDER_IDS)
 
     # A BI tool in its own process holds a read-only SQLAlchemy connection throughout.
-    reader = subprocess.Popen([sys.executable, "-c", BI_READER, str(serving)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", BI_READER, str(serving)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         before = int(reader.stdout.readline())
         run(defs, "daily_refresh", range_tags(YESTERDAY, YESTERDAY))  # dbt writes the warehouse meanwhile

@@ -28,9 +28,13 @@ def postgres_instance(postgres_dsn: str, tmp_path: Path, monkeypatch: pytest.Mon
     with admin.connect() as con:
         con.execute(sa.text(f'create database "{db_name}"'))
     url = make_url(postgres_dsn)
-    for var, value in {"DAGSTER_PG_HOST": url.host, "DAGSTER_PG_PORT": str(url.port or 5432),
-                       "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password or "",
-                       "DAGSTER_PG_DB": db_name}.items():
+    for var, value in {
+        "DAGSTER_PG_HOST": url.host,
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_USER": url.username,
+        "DAGSTER_PG_PASSWORD": url.password or "",
+        "DAGSTER_PG_DB": db_name,
+    }.items():
         monkeypatch.setenv(var, value)
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -55,17 +59,26 @@ def test_run_events_and_partitions_are_stored_in_postgres(postgres_instance: tup
     connections = Sandbox.default_connections(["aircall"], calls_per_day=20, seed=5)
     with sandbox_env(tmp_path, connections) as env:
         asset = build_extract_asset("aircall", "calls", PARTITIONS)
-        result = dg.materialize([asset], instance=instance, partition_key=YESTERDAY.isoformat(),
-                                resources={"uc": env.resource()})
+        result = dg.materialize(
+            [asset], instance=instance, partition_key=YESTERDAY.isoformat(), resources={"uc": env.resource()}
+        )
     assert result.success
     with db.connect() as con:
         status = con.execute(sa.text("select status from runs where run_id = :r"), {"r": result.run_id}).scalar()
-        events = con.execute(sa.text("select count(*) from event_logs where run_id = :r"),
-                             {"r": result.run_id}).scalar()
-        partitions = con.execute(
-            sa.text("select partition from event_logs where run_id = :r and dagster_event_type = 'ASSET_MATERIALIZATION'"),
-            {"r": result.run_id},
-        ).scalars().all()
+        events = con.execute(
+            sa.text("select count(*) from event_logs where run_id = :r"), {"r": result.run_id}
+        ).scalar()
+        partitions = (
+            con.execute(
+                sa.text(
+                    "select partition from event_logs "
+                    "where run_id = :r and dagster_event_type = 'ASSET_MATERIALIZATION'"
+                ),
+                {"r": result.run_id},
+            )
+            .scalars()
+            .all()
+        )
     assert status == "SUCCESS"
     assert events > 5
     assert partitions == [YESTERDAY.isoformat()]
