@@ -7,7 +7,8 @@ Layout and columns are the contract in ARCHITECTURE.md:
 Records stream to a scratch file in batches, so memory does not grow with the size of a day;
 DuckDB then removes duplicate ids (the last one seen wins), keeping the order in which records
 were fetched (so re-running a partition over the same pages gives the same file), and writes the
-final file next to the old one before a rename replaces it. A process killed at any point leaves the previous file intact.
+final file next to the old one before a rename replaces it. A process killed at any point
+leaves the previous file intact.
 """
 
 from __future__ import annotations
