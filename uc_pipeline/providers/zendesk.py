@@ -171,14 +171,16 @@ class ZendeskSource(ProviderSource):
         url: str = f"{EXPORT_PATH}/{stream}"
         params: dict[str, Any] | None = {"start_time": start}
         cursor = start
-        latest: dict[str, tuple[int, Record]] = {}
+        # Pages come in (updated_at, id) order, so the last copy of an id is its latest version; the
+        # landing zone keeps the last one seen, which makes the repeated boundary record harmless
+        # without holding the window in memory.
         for _ in range(self._max_pages):
             items, count, end_time, next_page = self._page(stream, url, self._fetch(url, params))
             stats.pages += 1
             for record in items:
                 updated, rid = self._key(url, record)
-                if start <= updated < end and (rid not in latest or updated >= latest[rid][0]):
-                    latest[rid] = (updated, record)
+                if start <= updated < end:
+                    yield rid, record
             if end_time >= end or count == 0:
                 break
             # Nothing newer than the cursor: the page repeats the boundary record(s) (`count <= 1` in
@@ -201,8 +203,6 @@ class ZendeskSource(ProviderSource):
                 "connection option max_pages if the window really holds that many records.",
                 connection_id=self.connection.connection_id,
             )
-        for _updated, record in sorted(latest.values(), key=lambda item: (item[0], str(item[1]["id"]))):
-            yield str(record["id"]), record
 
 
 SOURCE = ZendeskSource
