@@ -17,7 +17,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from uc_pipeline.sandbox.server import serve_cli
+    from uc_pipeline.sandbox.standalone import serve_cli
 
     serve_cli(
         port=args.port, host=args.host, profile=args.profile, calls_per_day=args.calls_per_day, config=args.config

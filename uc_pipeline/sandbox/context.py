@@ -84,7 +84,11 @@ class Context:
     async def admit(self, request: Request, conn: SandboxConnection, group: str = "default") -> Admission:
         state = self.quotas.hit(conn.connection_id, group, self.quota_spec(conn, group))
         fault, delay = (None, 0.0) if state.exceeded else self.faults.draw_pre_response(conn.connection_id)
-        setattr(request.state, _STATE_KEY, (conn.connection_id, group, state.exceeded, fault))
+        # A slow answer is logged as a fault: the client has usually timed out and asked again, so the
+        # page it re-fetches is not a duplicate.
+        setattr(
+            request.state, _STATE_KEY, (conn.connection_id, group, state.exceeded, fault or ("slow" if delay else None))
+        )
         if delay:
             await asyncio.sleep(delay)
         return Admission(quota=state, fault=fault)
@@ -95,8 +99,12 @@ class Context:
         if conn is not None:
             connection_id = conn.connection_id
         body_fault = None
-        if (conn is not None and fault is None and 200 <= response.status_code < 300
-                and isinstance(getattr(response, "body", None), bytes | bytearray | memoryview)):
+        if (
+            conn is not None
+            and fault in (None, "slow")
+            and 200 <= response.status_code < 300
+            and isinstance(getattr(response, "body", None), bytes | bytearray | memoryview)
+        ):
             body_fault = self.faults.draw_body(conn.connection_id)
             if body_fault == "reset":
                 response = reset_response(response)
@@ -104,13 +112,25 @@ class Context:
                 response = truncated_response(response)
             elif body_fault == "malformed":
                 response = malformed_response(response)
-        self.log(request.scope, response.status_code, connection_id=connection_id, group=group,
-                 exceeded=exceeded, fault=fault or body_fault)
+        self.log(
+            request.scope,
+            response.status_code,
+            connection_id=connection_id,
+            group=group,
+            exceeded=exceeded,
+            fault=fault or body_fault,
+        )
         return response
 
     def log(
-        self, scope: Mapping[str, Any], status: int, *, connection_id: str | None = None, group: str | None = None,
-        exceeded: bool = False, fault: str | None = None,
+        self,
+        scope: Mapping[str, Any],
+        status: int,
+        *,
+        connection_id: str | None = None,
+        group: str | None = None,
+        exceeded: bool = False,
+        fault: str | None = None,
     ) -> None:
         """Record one answered request (once: later calls for the same request are ignored)."""
         state = scope.get("state")
@@ -124,9 +144,15 @@ class Context:
         if connection_id is not None and connection_id in self._by_id:
             provider = self._by_id[connection_id].provider
         self.request_log.add(
-            provider=provider, connection_id=connection_id, method=scope.get("method", ""), path=path,
-            query=(scope.get("query_string") or b"").decode("latin-1"), group=group, status=status,
-            exceeded=exceeded, fault=fault,
+            provider=provider,
+            connection_id=connection_id,
+            method=scope.get("method", ""),
+            path=path,
+            query=(scope.get("query_string") or b"").decode("latin-1"),
+            group=group,
+            status=status,
+            exceeded=exceeded,
+            fault=fault,
         )
 
     def drift(self, conn: SandboxConnection, record: dict[str, Any], optional: Sequence[str]) -> dict[str, Any]:
@@ -143,8 +169,9 @@ def _check(conn: SandboxConnection, emulator: Emulator | None) -> None:
         raise ValueError(f"{where}: no emulator for provider {conn.provider!r}")
     missing = [f for f in emulator.credential_fields if not conn.credentials.get(f)]
     if missing:
-        raise ValueError(f"{where}: credentials lack {missing}; {conn.provider} takes "
-                         f"{', '.join(emulator.credential_fields)}")
+        raise ValueError(
+            f"{where}: credentials lack {missing}; {conn.provider} takes {', '.join(emulator.credential_fields)}"
+        )
     try:
         ZoneInfo(conn.timezone)
     except (ZoneInfoNotFoundError, ValueError):
