@@ -2,9 +2,10 @@
 `dbt build`, a one-day partitioned run and the KPI queries analysts run on the marts.
 
 Landing files are generated vectorised in DuckDB from native records the sandbox emulators render for
-one template day (so they have exactly the providers' shapes): every (connection, day) copy gets its
-ids made unique and its timestamps moved to that day, then one partitioned `COPY ... TO` per stream
-writes `landing/<provider>/<stream>/connection=<id>/date=<day>/part.parquet`.
+one template day (so they have exactly the providers' shapes): each day's copy gets its ids made unique
+and its timestamps moved to that day; connections (`bench-<n>`, as many as the volume needs) reuse
+those records, and one partitioned `COPY ... TO` per stream writes
+`landing/<provider>/<stream>/connection=<id>/date=<day>/part.parquet`.
 
     python bench/dbt.py --calls 1000000            # about 1M calls over 30 days
     python bench/dbt.py --calls 10000000 --days 60 # 10M
@@ -121,7 +122,7 @@ def templates(per_day: int) -> pa.Table:
 
 def generate(data_dir: Path, calls: int, days: int, per_day: int) -> dict[str, int]:
     """Landing files for about `calls` calls over `days` days; returns the record count per stream."""
-    copies_per_day = max(1, math.ceil(calls / (len(STREAMS) * days * per_day)))
+    connections = max(1, math.ceil(calls / (len(STREAMS) * days * per_day)))
     tpl = templates(per_day)
     con = duckdb.connect(config={"threads": 2, "memory_limit": "3GB", "preserve_insertion_order": False})
     con.execute("set TimeZone = 'UTC'")
@@ -132,28 +133,35 @@ def generate(data_dir: Path, calls: int, days: int, per_day: int) -> dict[str, i
         target = data_dir / "landing" / provider / stream
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
+        # The JSON work is done once per (template record, day); connections reuse those records
+        # verbatim, since the connection id is part of every unified id.
+        con.execute(f"""
+            create or replace temp table shifted as
+            select
+                d.d as day_index,
+                {rid_sql} as _record_id,
+                json_merge_patch({_shift_iso('rec::varchar')}, {patch_sql}) as _record
+            from (
+                select t.rec, d.d, d.d as k,
+                    cast(d.d + {(FIRST_DAY - TEMPLATE_DAY).days} as integer) as shift_d,
+                    cast(d.d + {(FIRST_DAY - TEMPLATE_DAY).days} as bigint) * 86400 as shift_s
+                from tpl as t, range({days}) as d(d)
+                where t.provider = '{provider}' and t.stream = '{stream}'
+            ) as d
+        """)
         con.execute(f"""
             copy (
-                with copies as (
-                    select
-                        t.rec, d.d as day_index, c.c as conn_index,
-                        d.d * {copies_per_day} + c.c as k,
-                        cast(d.d + {(FIRST_DAY - TEMPLATE_DAY).days} as integer) as shift_d,
-                        cast(d.d + {(FIRST_DAY - TEMPLATE_DAY).days} as bigint) * 86400 as shift_s
-                    from tpl as t, range({days}) as d(d), range({copies_per_day}) as c(c)
-                    where t.provider = '{provider}' and t.stream = '{stream}'
-                )
                 select
-                    'bench-' || conn_index as connection,
-                    strftime(date '{FIRST_DAY}' + day_index::integer, '%Y-%m-%d') as date,
-                    'bench-' || conn_index as _connection_id,
-                    timezone('UTC', cast(date '{FIRST_DAY}' + day_index::integer as timestamp)) as _window_start,
-                    timezone('UTC', cast(date '{FIRST_DAY}' + day_index::integer + 1 as timestamp)) as _window_end,
-                    timezone('UTC', cast(date '{FIRST_DAY}' + day_index::integer + 1 as timestamp))
+                    'bench-' || c.c as connection,
+                    strftime(date '{FIRST_DAY}' + s.day_index::integer, '%Y-%m-%d') as date,
+                    'bench-' || c.c as _connection_id,
+                    timezone('UTC', cast(date '{FIRST_DAY}' + s.day_index::integer as timestamp)) as _window_start,
+                    timezone('UTC', cast(date '{FIRST_DAY}' + s.day_index::integer + 1 as timestamp)) as _window_end,
+                    timezone('UTC', cast(date '{FIRST_DAY}' + s.day_index::integer + 1 as timestamp))
                         + interval 1 hour as _extracted_at,
-                    {rid_sql} as _record_id,
-                    json_merge_patch({_shift_iso('rec::varchar')}, {patch_sql}) as _record
-                from copies
+                    s._record_id,
+                    s._record
+                from shifted as s, range({connections}) as c(c)
             ) to '{target}' (format parquet, compression zstd, partition_by (connection, date),
                              filename_pattern 'part', overwrite_or_ignore true)
         """)
