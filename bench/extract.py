@@ -7,7 +7,7 @@ Per provider it reports:
   windows; the largest group wins), wall / bound, 429s provoked (goal 0), requests over a quota as
   the sandbox counted them, duplicate records removed at landing and pages fetched twice;
 - memory: the peak RSS of a process extracting one partition of each `--volumes` size (quota lifted,
-  so this measures memory, not waiting), read with `resource` in that process (goal: flat).
+  so this measures memory, not waiting), read from that process's own `VmHWM` (goal: flat).
 
 Run from the repository root: `python bench/extract.py --quick` (under 2 minutes) or
 `python bench/extract.py` (30 days; 10k vs 1M records). See bench/README.md.
@@ -151,12 +151,26 @@ def memory(provider: str, volume: int) -> dict[str, Any]:
     return {"provider": provider, "calls_per_day": volume, "stream": stream, **child}
 
 
+def _peak_rss_kb() -> int:
+    """This process's own peak RSS in KB. Linux `VmHWM` (the high-water mark of this address space):
+    `getrusage`'s `ru_maxrss` survives `execve`, so in a child started by `subprocess` it would report
+    the benchmark process's peak (the sandbox's generated history) whenever that is the larger."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: kilobytes; macOS: bytes
+
+
 def _child(conn_file: str, connection_id: str, stream: str, day: str, data_dir: str, limiter_url: str) -> None:
     connection = next(c for c in load_connections(conn_file) if c.connection_id == connection_id)
     started = time.monotonic()
     result = extract_partition(connection, stream, date.fromisoformat(day), data_dir=data_dir,
                                settings=HttpSettings(limiter_url=limiter_url))
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: kilobytes
+    peak_kb = _peak_rss_kb()
     print(json.dumps({"records": result.landed.rows, "requests": result.http.get("requests"),
                       "seconds": round(time.monotonic() - started, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}))
 

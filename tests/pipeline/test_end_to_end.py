@@ -88,3 +88,16 @@ def test_landing_to_marts_in_one_run_then_publish_under_a_bi_reader(location: tu
     second = uc_call_counts(serving)
     assert all(second[p] > first[p] for p in PROVIDER_IDS)
     assert (env.data_dir / "reports" / "kpi_last_30_days.png").stat().st_size > 10_000
+
+
+def test_readme_example_queries_run_on_the_serving_snapshot(location: tuple) -> None:
+    _, env = location
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    queries = [q.strip() for q in readme.split("```sql")[1].split("```")[0].split(";") if "select" in q]
+    assert len(queries) >= 4
+    con = duckdb.connect(str(env.data_dir / "serving.duckdb"), read_only=True)
+    try:
+        for query in queries:
+            assert con.execute(query).fetchall(), query
+    finally:
+        con.close()
