@@ -84,3 +84,12 @@ from staged
 where {{ uc_day_filter(day_expr, touched) }}
 {%- endif %}
 {%- endmacro %}
+
+{#- A provider's staging model for data the provider does not have: the contract's columns, no rows. -#}
+{% macro uc_no_rows(model_name, provider) -%}
+select
+    {%- for name, type in uc_columns(model_name) %}
+    {% if name == 'provider' %}'{{ provider }}'{% else %}cast(null as {{ type }}){% endif %} as {{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+where false
+{%- endmacro %}

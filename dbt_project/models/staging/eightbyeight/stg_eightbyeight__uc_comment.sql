@@ -1,13 +1,2 @@
 {#- 8x8 VCC: the Recordings API carries no notes or comments; no rows. -#}
-select
-    cast(null as varchar) as id,
-    'eightbyeight' as provider,
-    cast(null as varchar) as connection_id,
-    cast(null as varchar) as source_id,
-    cast(null as varchar) as call_id,
-    cast(null as varchar) as content,
-    cast(null as varchar) as user_id,
-    cast(null as timestamptz) as created_at,
-    cast(null as timestamptz) as updated_at,
-    cast(null as timestamptz) as _extracted_at
-where false
+{{ uc_no_rows('uc_comment', 'eightbyeight') }}

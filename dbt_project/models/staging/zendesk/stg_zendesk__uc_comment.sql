@@ -1,13 +1,2 @@
 {#- Zendesk Talk: call comments live on the Support ticket, not in the Talk export; no rows. -#}
-select
-    cast(null as varchar) as id,
-    'zendesk' as provider,
-    cast(null as varchar) as connection_id,
-    cast(null as varchar) as source_id,
-    cast(null as varchar) as call_id,
-    cast(null as varchar) as content,
-    cast(null as varchar) as user_id,
-    cast(null as timestamptz) as created_at,
-    cast(null as timestamptz) as updated_at,
-    cast(null as timestamptz) as _extracted_at
-where false
+{{ uc_no_rows('uc_comment', 'zendesk') }}
