@@ -5,12 +5,19 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from uc_pipeline.settings import DBT_PROJECT_DIR
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# dagster-dbt runs `dbt` from PATH; make it the dbt installed beside this Python, so that a virtualenv
+# works without being activated (e.g. `.venv/bin/python -m pytest`, `.venv/bin/uc-pipeline demo`).
+_BIN = str(Path(sys.executable).parent)
+if (Path(_BIN) / "dbt").exists() and _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -24,7 +31,9 @@ def _newest_source_mtime() -> float:
 def ensure_manifest() -> None:
     """Parse the project when its manifest is missing (fresh clone, CI) or older than the project's files."""
     manifest = dbt_project.manifest_path
-    if dbt_project.preparer.using_dagster_dev() or not manifest.exists() or (
-        manifest.stat().st_mtime < _newest_source_mtime()
+    if (
+        dbt_project.preparer.using_dagster_dev()
+        or not manifest.exists()
+        or (manifest.stat().st_mtime < _newest_source_mtime())
     ):
         dbt_project.preparer.prepare(dbt_project)

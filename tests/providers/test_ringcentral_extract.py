@@ -69,7 +69,8 @@ def pipeline_connection(box: Sandbox, connection_id: str, options: dict | None =
 
 def landed(data_dir, connection_id: str, day: date) -> list[tuple[str, dict]]:
     table = read_partition(data_dir, "ringcentral", "call_log", connection_id, day).to_pylist()
-    return [(row["_record_id"], json.loads(row["_record"])) for row in table]
+    # The landing zone keeps records in the order they were fetched; compare as sets of (id, record).
+    return sorted(((row["_record_id"], json.loads(row["_record"])) for row in table), key=lambda pair: pair[0])
 
 
 def expected(box: Sandbox, connection_id: str, day: date) -> list[tuple[str, dict]]:
