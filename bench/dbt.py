@@ -166,12 +166,25 @@ def generate(data_dir: Path, calls: int, days: int, per_day: int) -> dict[str, i
                              filename_pattern 'part', overwrite_or_ignore true)
         """)
         for folder in target.glob("connection=*/date=*"):
-            for written in folder.glob("part*.parquet"):
-                written.rename(folder / "part.parquet")
+            _one_part_file(con, folder)
         counts[f"{provider}/{stream}"] = con.execute(
             f"select count(*) from read_parquet('{target}/*/*/part.parquet')").fetchone()[0]
     con.close()
     return counts
+
+
+def _one_part_file(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """The landing contract has one `part.parquet` per partition; a partitioned COPY may write several."""
+    written = sorted(folder.glob("part*.parquet"))
+    if len(written) == 1:
+        written[0].rename(folder / "part.parquet")
+        return
+    files = ", ".join(f"'{w}'" for w in written)
+    con.execute(f"copy (select * from read_parquet([{files}])) to '{folder / '.merged.parquet'}' "
+                "(format parquet, compression zstd)")
+    for w in written:
+        w.unlink()
+    (folder / ".merged.parquet").rename(folder / "part.parquet")
 
 
 def dbt(args: list[str], data_dir: Path, target: Path) -> float:
@@ -211,6 +224,8 @@ def main() -> None:
                         help="calls per provider of the sandbox template day (copies make up the rest)")
     parser.add_argument("--data-dir", type=Path, help="where to write (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time dbt on the landing zone already in --data-dir (skip generating it)")
     args = parser.parse_args()
     if args.calls < 1 or args.days < 2 or args.per_day < 10:
         parser.error("--calls must be >= 1, --days >= 2 and --per-day >= 10")
@@ -220,9 +235,14 @@ def main() -> None:
     target = data_dir / "dbt_target"
     (data_dir / "warehouse.duckdb").unlink(missing_ok=True)
     try:
-        started = time.perf_counter()
-        counts = generate(data_dir, args.calls, args.days, args.per_day)
-        print(f"generated landing in {time.perf_counter() - started:.1f}s: {counts}")
+        if args.reuse:
+            if args.data_dir is None:
+                parser.error("--reuse needs --data-dir")
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            started = time.perf_counter()
+            counts = generate(data_dir, args.calls, args.days, args.per_day)
+            print(f"generated landing in {time.perf_counter() - started:.1f}s: {counts}")
         dbt(["parse"], data_dir, target)
         full = dbt(["build"], data_dir, target)
         con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)

@@ -4,19 +4,28 @@ Layout and columns are the contract in ARCHITECTURE.md:
 `<data_dir>/landing/<provider>/<stream>/connection=<id>/date=<YYYY-MM-DD>/part.parquet` with
 `_connection_id, _window_start, _window_end, _extracted_at, _record_id, _record`.
 
-Records stream to a scratch file in batches, so memory does not grow with the size of a day;
-DuckDB then removes duplicate ids (the last one seen wins), keeping the order in which records
-were fetched (so re-running a partition over the same pages gives the same file), and writes the
-final file next to the old one before a rename replaces it. A process killed at any point
-leaves the previous file intact.
+Writing a partition takes three streaming passes, so that memory stays flat whatever the size of a day:
+
+1. records stream to a scratch file in batches, numbered in fetch order (`_seq`);
+2. duplicates are looked for in hash buckets of ids: one pass routes every (`_record_id`, `_seq`) to
+   the file of its bucket, then each bucket (~`BUCKET_IDS` ids) is grouped on its own, and the `_seq`
+   of every version that is not the last of its id goes to a small table (duplicates are rare);
+3. the scratch file is copied in fetch order to the final file, minus those rows.
+
+Nothing ever groups, sorts or joins the whole partition, so memory follows the bucket size and the
+number of duplicates, not the number of records. Keeping the fetch order means that re-running a
+partition over the same pages gives the same file. It is written next to the old one and a rename
+replaces it: a process killed at any point leaves the previous file intact.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -24,12 +33,24 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-BATCH_ROWS = 1_000
+# A batch of the scratch file (one row group) ends at whichever comes first: the file's footer grows with
+# the number of row groups, the memory of a batch with its size.
+BATCH_ROWS = 16_384
+BATCH_CHARS = 4 << 20
+# Ids grouped at once when looking for duplicates: bounds the memory of the dedupe (~10 MB per 100k ids).
+BUCKET_IDS = 100_000
+# Bucket files open at once while routing; past 25.6M records per partition the buckets grow instead.
+MAX_BUCKETS = 256
+# Rows per batch of the routing pass (only ids and sequence numbers, ~30 bytes a row).
+ROUTE_ROWS = 65_536
 PART_FILE = "part.parquet"
 
 _SCRATCH_SCHEMA = pa.schema([("_seq", pa.int64()), ("_record_id", pa.string()), ("_record", pa.string())])
+_IDS_SCHEMA = pa.schema([("_record_id", pa.string()), ("_seq", pa.int64())])
+_LEFTOVERS = (".scratch-*", ".staged-*", ".tmp-*", ".buckets-*")
 
 
 @dataclass(frozen=True)
@@ -53,18 +74,6 @@ def record_json(record: Any) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def _flush(writer: pq.ParquetWriter, seqs: list[int], ids: list[str], docs: list[str]) -> None:
-    writer.write_table(
-        pa.table(
-            [pa.array(seqs, pa.int64()), pa.array(ids, pa.string()), pa.array(docs, pa.string())],
-            schema=_SCRATCH_SCHEMA,
-        )
-    )
-    seqs.clear()
-    ids.clear()
-    docs.clear()
-
-
 def write_partition(
     data_dir: str | Path,
     provider: str,
@@ -76,10 +85,12 @@ def write_partition(
     window_start: datetime,
     window_end: datetime,
     extracted_at: datetime,
+    bucket_ids: int = BUCKET_IDS,
 ) -> LandedPartition:
     """Land `(record_id, record)` pairs as one partition, replacing any previous version atomically.
 
-    If `records` raises, nothing is replaced and the scratch files are removed.
+    Of several records with the same id, the last one fetched is kept. `bucket_ids` is how many ids
+    the dedupe groups at once. If `records` raises, nothing is replaced and the scratch files are removed.
     """
     final = partition_path(data_dir, provider, stream, connection_id, day)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -87,55 +98,30 @@ def write_partition(
     token = uuid.uuid4().hex
     scratch = final.parent / f".scratch-{token}.parquet"
     staged = final.parent / f".staged-{token}.parquet"
+    buckets_dir = final.parent / f".buckets-{token}"
+    spill_dir = final.parent / f".tmp-{token}"
     try:
-        seen = 0
-        with pq.ParquetWriter(scratch, _SCRATCH_SCHEMA) as writer:
-            seqs: list[int] = []
-            ids: list[str] = []
-            docs: list[str] = []
-            for record_id, record in records:
-                seqs.append(seen)
-                ids.append(str(record_id))
-                docs.append(record_json(record))
-                seen += 1
-                if len(ids) >= BATCH_ROWS:
-                    _flush(writer, seqs, ids, docs)
-            if ids or seen == 0:
-                _flush(writer, seqs, ids, docs)
+        seen = _write_scratch(scratch, records)
         con = duckdb.connect(
-            # One thread, insertion order kept: rows come out in the order they were fetched, with no
-            # sort of the payloads, so memory stays flat and a re-run of the same pages gives the same file.
+            # One thread, insertion order kept: the final copy streams the scratch file in fetch order.
+            # No cache of the files read: each is read at most twice, and the cache would grow up to the
+            # memory limit with the size of the scratch file.
             config={
                 "memory_limit": "256MB",
                 "threads": 1,
                 "preserve_insertion_order": True,
-                "temp_directory": str(final.parent / f".tmp-{token}"),
+                "enable_external_file_cache": False,
+                "temp_directory": str(spill_dir),
             }
         )
         try:
             con.execute("SET TimeZone = 'UTC'")
-            con.execute(
-                f"""
-                COPY (
-                    SELECT ?::VARCHAR AS _connection_id,
-                           ?::TIMESTAMPTZ AS _window_start,
-                           ?::TIMESTAMPTZ AS _window_end,
-                           ?::TIMESTAMPTZ AS _extracted_at,
-                           _record_id,
-                           _record::JSON AS _record
-                    FROM read_parquet('{_sql_path(scratch)}')
-                    -- the last version of each id; only ids and sequence numbers are grouped, so
-                    -- memory stays bounded whatever the size of the records
-                    SEMI JOIN (
-                        SELECT max(_seq) AS _seq FROM read_parquet('{_sql_path(scratch)}') GROUP BY _record_id
-                    ) AS latest USING (_seq)
-                ) TO '{_sql_path(staged)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)
-                """,
-                [connection_id, window_start, window_end, extracted_at],
-            )
-            rows = con.execute(f"SELECT count(*) FROM read_parquet('{_sql_path(staged)}')").fetchone()[0]
+            dropped = _find_dropped(con, scratch, seen, buckets_dir, max(1, bucket_ids))
+            params = [connection_id, window_start, window_end, extracted_at]
+            _copy_kept(con, scratch, staged, seen, dropped, params)
         finally:
             con.close()
+        rows = pq.ParquetFile(staged).metadata.num_rows
         with open(staged, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(staged, final)
@@ -144,7 +130,8 @@ def write_partition(
     finally:
         for leftover in (scratch, staged):
             leftover.unlink(missing_ok=True)
-        _rmtree_quiet(final.parent / f".tmp-{token}")
+        for folder in (buckets_dir, spill_dir):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def read_partition(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> pa.Table:
@@ -152,13 +139,128 @@ def read_partition(data_dir: str | Path, provider: str, stream: str, connection_
     return pq.read_table(partition_path(data_dir, provider, stream, connection_id, day))
 
 
+def _write_scratch(scratch: Path, records: Iterable[tuple[str, Any]]) -> int:
+    """Stream the records to `scratch` in batches, numbered in fetch order; returns how many there were."""
+    seen = 0
+    # Unique JSON documents: dictionary pages and min/max statistics would only cost time and footer size.
+    with pq.ParquetWriter(scratch, _SCRATCH_SCHEMA, use_dictionary=False, write_statistics=False) as writer:
+        ids: list[str] = []
+        docs: list[str] = []
+        chars = 0
+        for record_id, record in records:
+            ids.append(str(record_id))
+            docs.append(record_json(record))
+            chars += len(docs[-1])
+            if len(ids) >= BATCH_ROWS or chars >= BATCH_CHARS:
+                _flush(writer, seen, ids, docs)
+                seen += len(ids)
+                ids.clear()
+                docs.clear()
+                chars = 0
+        if ids or seen == 0:
+            _flush(writer, seen, ids, docs)
+            seen += len(ids)
+    return seen
+
+
+def _flush(writer: pq.ParquetWriter, first_seq: int, ids: list[str], docs: list[str]) -> None:
+    seqs = pa.array(range(first_seq, first_seq + len(ids)), pa.int64())
+    columns = [seqs, pa.array(ids, pa.string()), pa.array(docs, pa.string())]
+    writer.write_table(pa.table(columns, schema=_SCRATCH_SCHEMA))
+
+
+def _find_dropped(con: duckdb.DuckDBPyConnection, scratch: Path, seen: int, folder: Path, bucket_ids: int) -> int:
+    """Fill the table `dropped` with the `_seq` of every record that a later one with the same id replaces."""
+    con.execute("CREATE TEMP TABLE dropped (_seq BIGINT)")
+    if seen < 2:
+        return 0
+    folder.mkdir()
+    for path in _route_ids(con, scratch, folder, min(-(-seen // bucket_ids), MAX_BUCKETS)):
+        with pa.ipc.open_stream(path) as reader:
+            bucket = reader.read_all()
+        path.unlink()
+        con.register("bucket_rows", bucket)
+        try:
+            con.execute(
+                """
+                INSERT INTO dropped
+                SELECT b._seq
+                FROM bucket_rows AS b
+                JOIN (
+                    SELECT _record_id, max(_seq) AS last_seq FROM bucket_rows GROUP BY _record_id HAVING count(*) > 1
+                ) AS repeated USING (_record_id)
+                WHERE b._seq < repeated.last_seq
+                """
+            )
+        finally:
+            con.unregister("bucket_rows")
+    return con.execute("SELECT count(*) FROM dropped").fetchone()[0]
+
+
+def _route_ids(con: duckdb.DuckDBPyConnection, scratch: Path, folder: Path, buckets: int) -> list[Path]:
+    """One pass over the scratch file's ids, appending each (`_record_id`, `_seq`) to its hash bucket's file.
+
+    DuckDB's `hash` only decides which ids are grouped together, never which record is kept, so the
+    landed file does not depend on it.
+    """
+    paths = [folder / f"{bucket}.arrows" for bucket in range(buckets)]
+    relation = con.sql(
+        f"SELECT hash(_record_id) % {buckets} AS bucket, _record_id, _seq FROM read_parquet('{_sql_path(scratch)}')"
+    )
+    with ExitStack() as stack:
+        writers = [stack.enter_context(pa.ipc.new_stream(str(path), _IDS_SCHEMA)) for path in paths]
+        for batch in relation.to_arrow_reader(ROUTE_ROWS):
+            routed = batch.take(pc.sort_indices(batch.column("bucket")))
+            counts = pc.value_counts(routed.column("bucket"))
+            start = 0
+            for bucket, rows in zip(
+                counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
+            ):
+                part = routed.slice(start, rows)
+                writers[bucket].write_batch(
+                    pa.record_batch([part.column("_record_id"), part.column("_seq")], schema=_IDS_SCHEMA)
+                )
+                start += rows
+    return paths
+
+
+def _copy_kept(
+    con: duckdb.DuckDBPyConnection, scratch: Path, staged: Path, seen: int, dropped: int, params: list[Any]
+) -> None:
+    """Write the final file: the `seen` scratch rows minus the `dropped` ones, in fetch order, as the contract says."""
+    keep = ""
+    if dropped:
+        # One bit per record (`_seq` is the row's position): memory does not depend on how many records are
+        # dropped, and unlike a join the filter cannot reorder rows.
+        keep = f"""
+            CROSS JOIN (SELECT bitstring_agg(_seq, 0, {seen - 1}) AS bits FROM dropped) AS d
+            WHERE get_bit(d.bits, s._seq::INTEGER) = 0
+        """
+    con.execute(
+        f"""
+        COPY (
+            SELECT ?::VARCHAR AS _connection_id,
+                   ?::TIMESTAMPTZ AS _window_start,
+                   ?::TIMESTAMPTZ AS _window_end,
+                   ?::TIMESTAMPTZ AS _extracted_at,
+                   s._record_id,
+                   s._record::JSON AS _record
+            FROM read_parquet('{_sql_path(scratch)}') AS s
+            {keep}
+        ) TO '{_sql_path(staged)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)
+        """,
+        params,
+    )
+
+
 def _remove_leftovers(folder: Path) -> None:
     """Scratch files of a run that was killed; one writer per partition at a time, so none is live."""
-    for pattern in (".scratch-*", ".staged-*"):
+    for pattern in _LEFTOVERS:
         for leftover in folder.glob(pattern):
-            leftover.unlink(missing_ok=True)
-    for tmp in folder.glob(".tmp-*"):
-        _rmtree_quiet(tmp)
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
 
 
 def _sql_path(path: Path) -> str:
@@ -171,10 +273,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _rmtree_quiet(path: Path) -> None:
-    if path.is_dir():
-        for child in path.iterdir():
-            child.unlink(missing_ok=True)
-        path.rmdir()

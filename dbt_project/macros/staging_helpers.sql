@@ -54,3 +54,11 @@ cast(floor(epoch({{ later }}) - epoch({{ earlier }})) as integer)
 {% macro staging_eightbyeight_call_type(channel) -%}
 case when {{ channel }} = '#virtual_outbound#' then 'OUTBOUND' else 'INBOUND' end
 {%- endmacro %}
+
+{#- staging_landed_in_window(model_name): the rows of a provider staging model landed in the run's
+    partition window (all of them without a window). The ephemeral stg_<provider>__uc_user /
+    __uc_contact models read through it, so the uc_user and uc_contact tables merge in only what a
+    partitioned run landed. -#}
+{% macro staging_landed_in_window(model_name) -%}
+(select * from {{ ref(model_name) }} where {{ landing_window_filter('landed_date') }})
+{%- endmacro %}

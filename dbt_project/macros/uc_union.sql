@@ -93,3 +93,29 @@ select
     {%- endfor %}
 where false
 {%- endmacro %}
+
+{#- uc_incremental_dimension(model_name): an incremental `uc_*` dimension (uc_user, uc_contact), one row
+    per id. The provider models yield what the run's window landed; a row already stored for the same
+    id competes with it, and the latest `_extracted_at` wins (the new row on a tie), so re-running an
+    old day never replaces a newer version. `_loaded_at` is the run's start, as in uc_incremental_union. -#}
+{% macro uc_incremental_dimension(model_name) -%}
+with staged as (
+    {{ uc_union(model_name) }}
+),
+
+candidates as (
+    select *, 1 as _priority from staged
+    {%- if is_incremental() %}
+    union all by name
+    select existing.* exclude (_loaded_at), 0 as _priority
+    from {{ this }} as existing
+    where existing.id in (select id from staged)
+    {%- endif %}
+)
+
+select
+    * exclude (_priority),
+    cast('{{ run_started_at.isoformat() }}' as timestamptz) as _loaded_at
+from candidates
+qualify row_number() over (partition by id order by _extracted_at desc nulls last, _priority desc) = 1
+{%- endmacro %}

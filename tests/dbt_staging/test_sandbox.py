@@ -133,11 +133,9 @@ def test_coverage_seed_matches_the_data(provider: str, built: Path) -> None:
     assert {r["coverage"] for r in rows} <= {"native", "derived", "unavailable"}
     wrong = []
     for model in {r["model"] for r in rows}:
-        table = f"staging.stg_{provider}__{model}"
+        table = dbtrun.provider_relation(provider, model)
         declared = [r["column_name"] for r in rows if r["model"] == model]
-        actual = [r["column_name"] for r in dbtrun.query(
-            built, "select column_name from information_schema.columns where table_schema = 'staging' "
-                   "and table_name = ? order by ordinal_position", [f"stg_{provider}__{model}"])]
+        actual = dbtrun.provider_columns(built, provider, model)
         assert declared == actual, f"{table}: the seed must list every contract column in order"
         counts = dbtrun.query(built, "select " + ", ".join(f'count("{c}") as "{c}"' for c in declared)
                               + f" from {table}")[0]

@@ -44,13 +44,8 @@ def calls(data_dir: Path, provider: str) -> dict[str, dict]:
 def test_every_staging_model_has_the_contract_columns_in_order(built: Path) -> None:
     for provider in PROVIDERS:
         for model, columns in CONTRACT.items():
-            rows = dbtrun.query(
-                built,
-                "select column_name from information_schema.columns where table_schema = 'staging' "
-                "and table_name = ? order by ordinal_position",
-                [f"stg_{provider}__{model}"],
-            )
-            assert [r["column_name"] for r in rows] == columns.split(), f"stg_{provider}__{model}"
+            actual = dbtrun.provider_columns(built, provider, model)
+            assert actual == columns.split(), f"stg_{provider}__{model}"
 
 
 def test_raw_views_expose_every_landed_record(built: Path) -> None:
@@ -80,7 +75,8 @@ def test_aircall_calls(built: Path) -> None:
     comments = dbtrun.query(built, "select * from staging.stg_aircall__uc_comment")
     assert [(c["id"], c["call_id"], c["user_id"]) for c in comments] == [
         ("aircall:acme:24923492", "aircall:acme:780883160", "aircall:acme:731416")]
-    users = dbtrun.query(built, "select source_id, name from staging.stg_aircall__uc_user order by 1")
+    aircall_users = dbtrun.provider_relation("aircall", "uc_user")
+    users = dbtrun.query(built, f"select source_id, name from {aircall_users} order by 1")
     assert [u["source_id"] for u in users] == ["530103", "731416", "736640"]
 
 

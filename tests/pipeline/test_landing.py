@@ -1,9 +1,11 @@
-"""The landing zone: contract columns, dedupe, idempotent rewrites, and atomicity under SIGKILL."""
+"""The landing zone: contract columns, dedupe in hash buckets, idempotent rewrites, and atomicity under SIGKILL."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -14,15 +16,18 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from uc_pipeline.landing import partition_path, read_partition, write_partition
+from uc_pipeline import landing
+from uc_pipeline.landing import BUCKET_IDS, LandedPartition, partition_path, read_partition, write_partition
 
 DAY = date(2026, 11, 1)
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 11, 2, tzinfo=UTC)
 
 
-def land(data_dir: Path, records: list[tuple[str, object]], extracted_at: datetime = END) -> None:
-    write_partition(
+def land(
+    data_dir: Path, records: list[tuple[str, object]], extracted_at: datetime = END, bucket_ids: int = BUCKET_IDS
+) -> LandedPartition:
+    return write_partition(
         data_dir,
         "aircall",
         "calls",
@@ -32,7 +37,42 @@ def land(data_dir: Path, records: list[tuple[str, object]], extracted_at: dateti
         window_start=START,
         window_end=END,
         extracted_at=extracted_at,
+        bucket_ids=bucket_ids,
     )
+
+
+def last_versions_in_fetch_order(records: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """What the partition must hold: the last version of each id, where that version was fetched."""
+    last = {record_id: position for position, (record_id, _) in enumerate(records)}
+    return [(rid, record) for position, (rid, record) in enumerate(records) if last[rid] == position]
+
+
+def landed(data_dir: Path) -> list[tuple[str, object]]:
+    rows = read_partition(data_dir, "aircall", "calls", "acme", DAY).to_pylist()
+    return [(row["_record_id"], json.loads(row["_record"])) for row in rows]
+
+
+def partition_files(data_dir: Path) -> list[str]:
+    return sorted(os.listdir(partition_path(data_dir, "aircall", "calls", "acme", DAY).parent))
+
+
+def file_digest(data_dir: Path) -> str:
+    return hashlib.sha256(partition_path(data_dir, "aircall", "calls", "acme", DAY).read_bytes()).hexdigest()
+
+
+def stream_with_duplicates(count: int, seed: int) -> list[tuple[str, object]]:
+    """`count` records of which ~1 in 5 repeats an id, some right after the first, some far apart."""
+    rng = random.Random(seed)
+    records: list[tuple[str, object]] = []
+    fresh = 0
+    for position in range(count):
+        if fresh and rng.random() < 0.2:
+            rid = str(rng.randrange(fresh)) if rng.random() < 0.5 else str(max(0, fresh - 1 - rng.randrange(3)))
+        else:
+            rid = str(fresh)
+            fresh += 1
+        records.append((rid, {"id": rid, "version": position}))
+    return records
 
 
 def test_contract_columns_and_last_duplicate_wins(tmp_path: Path) -> None:
@@ -116,3 +156,113 @@ def test_sigkill_mid_partition_leaves_previous_version_intact(tmp_path: Path) ->
     # The next run cleans up after itself and replaces the partition whole.
     land(tmp_path, [("c", {"id": "c"})])
     assert [r["_record_id"] for r in read_partition(tmp_path, "aircall", "calls", "acme", DAY).to_pylist()] == ["c"]
+
+
+@pytest.fixture
+def routed_buckets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many hash buckets each write routed its ids to."""
+    routed: list[int] = []
+    route = landing._route_ids
+
+    def counting_route(con, scratch, folder, buckets):  # type: ignore[no-untyped-def]
+        routed.append(buckets)
+        return route(con, scratch, folder, buckets)
+
+    monkeypatch.setattr(landing, "_route_ids", counting_route)
+    return routed
+
+
+@pytest.mark.parametrize("bucket_ids", [7, 64, BUCKET_IDS])
+def test_last_version_wins_in_fetch_order_whatever_the_bucket_size(
+    tmp_path: Path, bucket_ids: int, routed_buckets: list[int]
+) -> None:
+    records = stream_with_duplicates(600, seed=bucket_ids)
+    expected = last_versions_in_fetch_order(records)
+    result = land(tmp_path, records, bucket_ids=bucket_ids)
+    assert routed_buckets == [-(-600 // bucket_ids)]
+    assert landed(tmp_path) == expected
+    assert (result.rows, result.duplicates_removed) == (len(expected), 600 - len(expected))
+    assert 100 < result.duplicates_removed < 200
+    assert result.bytes == partition_path(tmp_path, "aircall", "calls", "acme", DAY).stat().st_size
+    assert partition_files(tmp_path) == ["part.parquet"]
+
+
+def test_bucket_count_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, routed_buckets: list[int]) -> None:
+    monkeypatch.setattr(landing, "MAX_BUCKETS", 3)
+    records = stream_with_duplicates(300, seed=3)
+    land(tmp_path, records, bucket_ids=1)
+    assert routed_buckets == [3]
+    assert landed(tmp_path) == last_versions_in_fetch_order(records)
+
+
+def test_same_pages_give_the_same_file_whatever_the_bucket_size(tmp_path: Path) -> None:
+    records = stream_with_duplicates(2_500, seed=11)
+    land(tmp_path, records)
+    first = file_digest(tmp_path)
+    land(tmp_path, records)
+    assert file_digest(tmp_path) == first
+    land(tmp_path, records, bucket_ids=100)
+    assert file_digest(tmp_path) == first
+    # A different fetch order is a different file (the order is kept, not normalised by id).
+    land(tmp_path, list(reversed(records)), bucket_ids=100)
+    assert file_digest(tmp_path) != first
+
+
+def test_zero_records_land_an_empty_partition(tmp_path: Path) -> None:
+    land(tmp_path, [("1", {"id": 1})])
+    result = land(tmp_path, [])
+    assert (result.rows, result.duplicates_removed) == (0, 0)
+    table = read_partition(tmp_path, "aircall", "calls", "acme", DAY)
+    assert table.num_rows == 0
+    assert table.column_names == [
+        "_connection_id",
+        "_window_start",
+        "_window_end",
+        "_extracted_at",
+        "_record_id",
+        "_record",
+    ]
+    assert partition_files(tmp_path) == ["part.parquet"]
+
+
+def test_single_record(tmp_path: Path) -> None:
+    result = land(tmp_path, [("7", {"id": 7})], bucket_ids=1)
+    assert (result.rows, result.duplicates_removed) == (1, 0)
+    assert landed(tmp_path) == [("7", {"id": 7})]
+
+
+def test_all_duplicates_partition(tmp_path: Path) -> None:
+    one_id = [("x", {"v": v}) for v in range(500)]
+    result = land(tmp_path, one_id, bucket_ids=50)
+    assert (result.rows, result.duplicates_removed) == (1, 499)
+    assert landed(tmp_path) == [("x", {"v": 499})]
+    # A few ids, each seen many times, interleaved: each keeps its last version, where it was fetched.
+    interleaved = [(str(v % 4), {"v": v}) for v in range(1000)] + [("1", {"v": "late"})]
+    result = land(tmp_path, interleaved, bucket_ids=100)
+    assert (result.rows, result.duplicates_removed) == (4, 997)
+    assert landed(tmp_path) == [("0", {"v": 996}), ("2", {"v": 998}), ("3", {"v": 999}), ("1", {"v": "late"})]
+
+
+def test_leftovers_of_a_killed_run_are_removed(tmp_path: Path) -> None:
+    folder = partition_path(tmp_path, "aircall", "calls", "acme", DAY).parent
+    (folder / ".buckets-dead" / "nested").mkdir(parents=True)
+    (folder / ".buckets-dead" / "0.arrows").write_bytes(b"x")
+    (folder / ".tmp-dead").mkdir()
+    (folder / ".scratch-dead.parquet").write_bytes(b"x")
+    land(tmp_path, stream_with_duplicates(50, seed=5), bucket_ids=4)
+    assert partition_files(tmp_path) == ["part.parquet"]
+
+
+def test_failing_source_in_a_bucketed_partition_keeps_previous_file(tmp_path: Path) -> None:
+    records = stream_with_duplicates(200, seed=2)
+    land(tmp_path, records, bucket_ids=8)
+    before = file_digest(tmp_path)
+
+    def broken():
+        yield from records[:150]
+        raise RuntimeError("provider went away")
+
+    with pytest.raises(RuntimeError):
+        land(tmp_path, broken(), bucket_ids=8)  # type: ignore[arg-type]
+    assert file_digest(tmp_path) == before
+    assert partition_files(tmp_path) == ["part.parquet"]

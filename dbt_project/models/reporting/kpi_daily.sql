@@ -48,7 +48,11 @@ totals as (
 ),
 
 missed as (
-    select day, provider, connection_id, json_group_object(reason, calls) as missed_by_reason
+    -- keys ordered (most missed first) so that a rebuild gives the same text
+    select
+        day, provider, connection_id,
+        to_json(map(list(reason order by calls desc, reason), list(calls order by calls desc, reason)))
+            as missed_by_reason
     from (
         select day, provider, connection_id, coalesce(missed_reason, lower(outcome)) as reason, count(*) as calls
         from calls

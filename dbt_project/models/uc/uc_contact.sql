@@ -1,8 +1,14 @@
 {#-
-  uc_contact: known contacts of every provider (the union of stg_<provider>__uc_contact). A view: a
-  dimension that does not grow with call history, always as current as staging, and nothing to
-  rebuild in a partitioned run (so uc_call's contact_id always finds its contact).
+  uc_contact: known contacts of every provider (the union of stg_<provider>__uc_contact), plus
+  `_loaded_at`. An incremental table keyed by id: a partitioned run merges in the contacts seen in
+  the records it landed (the latest extraction of each wins), so it never rescans the call history.
 -#}
-{{ config(materialized='view', tags=['partitioned']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='id',
+    on_schema_change='fail',
+    tags=['partitioned'],
+) }}
 
-{{ uc_union('uc_contact') }}
+{{ uc_incremental_dimension('uc_contact') }}

@@ -3,8 +3,9 @@
   when the caller matched an Aircall contact), one row per contact, from its latest extracted call.
   The embedded contact carries no creation/update time in the payloads seen.
 -#}
+{{ config(materialized='ephemeral') }}
 with calls as (
-    select * from {{ ref('stg_aircall__calls') }}
+    select * from {{ staging_landed_in_window('stg_aircall__calls') }}
     where contact_id is not null
 ),
 

@@ -3,8 +3,9 @@
   `transferred_to` and comment authors. One row per user, from the latest extraction that shows it.
   The Aircall user object carries no phone number or extension.
 -#}
+{{ config(materialized='ephemeral') }}
 with calls as (
-    select * from {{ ref('stg_aircall__calls') }}
+    select * from {{ staging_landed_in_window('stg_aircall__calls') }}
 ),
 
 seen as (

@@ -20,26 +20,29 @@ parsed as (
         _connection_id || ':' || _record_id as record_key,
         _connection_id as connection_id,
         _record_id as recording_id,
-        nullif(_record->>'$.filename', '') as filename,
-        nullif(_record->>'$.transactionID', '') as transaction_id,
-        {{ staging_iso("(_record->>'$.startDate')") }} as start_date,
-        cast(nullif(_record->>'$.duration', '') as integer) as duration,
-        nullif(_record->>'$.agentID', '') as agent_id,
-        nullif(_record->>'$.phoneNumber', '') as phone_number,
-        nullif(_record->>'$.channel', '') as channel,
-        nullif(_record->>'$.queueID', '') as queue_id,
-        nullif(_record->>'$.queueName', '') as queue_name,
-        nullif(_record->>'$.caseID', '') as case_id,
-        nullif(_record->>'$.accountNumber', '') as account_number,
-        nullif(_record->>'$.extVar1', '') as ext_var1,
-        nullif(_record->>'$.extVar2', '') as ext_var2,
-        nullif(_record->>'$.outDialCode', '') as out_dial_code,
-        nullif(_record->>'$.wrapUpCode', '') as wrap_up_code,
-        _record,
+        nullif(r.filename, '') as filename,
+        nullif(r.transactionID, '') as transaction_id,
+        {{ staging_iso("r.startDate") }} as start_date,
+        cast(nullif(r.duration, '') as integer) as duration,
+        nullif(r.agentID, '') as agent_id,
+        nullif(r.phoneNumber, '') as phone_number,
+        nullif(r.channel, '') as channel,
+        nullif(r.queueID, '') as queue_id,
+        nullif(r.queueName, '') as queue_name,
+        nullif(r.caseID, '') as case_id,
+        nullif(r.accountNumber, '') as account_number,
+        nullif(r.extVar1, '') as ext_var1,
+        nullif(r.extVar2, '') as ext_var2,
+        nullif(r.outDialCode, '') as out_dial_code,
+        nullif(r.wrapUpCode, '') as wrap_up_code,
         _record_id,
         _extracted_at,
         "date" as landed_date
-    from landed
+    from (
+        -- the record is parsed once; every field below is read from this struct
+        select *, json_transform(_record, '{"filename": "VARCHAR", "transactionID": "VARCHAR", "startDate": "VARCHAR", "duration": "VARCHAR", "agentID": "VARCHAR", "phoneNumber": "VARCHAR", "channel": "VARCHAR", "queueID": "VARCHAR", "queueName": "VARCHAR", "caseID": "VARCHAR", "accountNumber": "VARCHAR", "extVar1": "VARCHAR", "extVar2": "VARCHAR", "outDialCode": "VARCHAR", "wrapUpCode": "VARCHAR"}') as r
+        from landed
+    )
 )
 
 {{ staging_keep_latest('parsed', '_extracted_at') }}

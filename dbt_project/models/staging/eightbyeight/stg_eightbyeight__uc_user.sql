@@ -1,4 +1,5 @@
 {#- 8x8 VCC agents seen on recordings: the `agentID` login only (no name, email or number in this API). -#}
+{{ config(materialized='ephemeral') }}
 select
     {{ staging_uc_id('eightbyeight', 'connection_id', 'agent_id') }} as id,
     'eightbyeight' as provider,
@@ -9,6 +10,6 @@ select
     cast(null as varchar) as phone,
     cast(null as varchar) as extension,
     max(_extracted_at) as _extracted_at
-from {{ ref('stg_eightbyeight__recordings') }}
+from {{ staging_landed_in_window('stg_eightbyeight__recordings') }}
 where agent_id is not null
 group by connection_id, agent_id

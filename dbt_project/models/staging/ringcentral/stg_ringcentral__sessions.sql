@@ -7,7 +7,18 @@
   the agent; its start is the answer time when its result is Accepted); transfers are the
   `TransferCall` legs. Without legs (Simple view) answer time, agent of an inbound call and
   transfers are unknown. Shared by the stg_ringcentral__uc_* models.
+
+  A table, incremental by session: the JSON legs are read once per landed record, not on every read
+  of the uc_* views. A windowed run recomputes the sessions that have a record landed in the window
+  (from all of their records, whatever day those landed).
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key=['connection_id', 'call_key'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
 with records as (
     select
         *,
@@ -27,6 +38,13 @@ with records as (
         end as record_outcome
     from {{ ref('stg_ringcentral__call_log') }}
     where coalesce(record_type, 'Voice') = 'Voice' and not coalesce(deleted, false)
+    {%- if is_incremental() and uc_window() is not none %}
+      and connection_id || ':' || coalesce(session_id, record_id) in (
+          select connection_id || ':' || coalesce(session_id, record_id)
+          from {{ ref('stg_ringcentral__call_log') }}
+          where {{ uc_day_filter('landed_date', uc_window_days()) }}
+      )
+    {%- endif %}
 ),
 
 legs as (

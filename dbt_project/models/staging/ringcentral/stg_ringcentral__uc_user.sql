@@ -4,8 +4,9 @@
   left out when they only ever appear as the dialled queue of an inbound call). One row per
   extension id, from its latest extraction; RingCentral parties carry no email.
 -#}
+{{ config(materialized='ephemeral') }}
 with records as (
-    select * from {{ ref('stg_ringcentral__call_log') }}
+    select * from {{ staging_landed_in_window('stg_ringcentral__call_log') }}
 ),
 
 legs as (

@@ -2,10 +2,11 @@
   Zendesk Talk agents seen in calls (`agent_id`) and agent legs (`agent_id` / `user_id`). The export
   gives ids only; names, emails and numbers live in the Users API.
 -#}
+{{ config(materialized='ephemeral') }}
 with seen as (
-    select connection_id, agent_id as user_id, _extracted_at from {{ ref('stg_zendesk__calls') }}
+    select connection_id, agent_id as user_id, _extracted_at from {{ staging_landed_in_window('stg_zendesk__calls') }}
     union all
-    select connection_id, coalesce(agent_id, user_id), _extracted_at from {{ ref('stg_zendesk__legs') }}
+    select connection_id, coalesce(agent_id, user_id), _extracted_at from {{ staging_landed_in_window('stg_zendesk__legs') }}
     where leg_type = 'agent'
 )
 

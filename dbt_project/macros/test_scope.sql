@@ -1,0 +1,38 @@
+{#-
+  Which rows a data test reads: the rows this run wrote, in a partitioned run.
+
+  Every data test of the project has `where: "__uc_rows_of_this_run__"` (dbt_project.yml). dbt's own
+  hook for that config, get_where_subquery, is overridden here to replace the placeholder:
+  - no partition window (a plain `dbt build`, a full refresh): `true`, every row is tested;
+  - a windowed run, on a model that stamps `_loaded_at` (the uc_* tables): the rows loaded by this
+    run (`_loaded_at` = the run's start), i.e. exactly the days it rewrote;
+  - a windowed run, on a staging table of landed records (`landed_date`): the window's landing days;
+  - anything else (views, seeds, the small marts, sources): `true`.
+  So a daily run tests the day it built instead of rescanning the whole history for every test,
+  and a full build still tests everything. A `where` written on a test itself is kept as it is.
+-#}
+
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where and '__uc_rows_of_this_run__' in where -%}
+        {%- set where = where | replace('__uc_rows_of_this_run__', uc_rows_of_this_run(relation)) -%}
+    {%- endif -%}
+    {%- if where and where != 'true' -%}
+        {{ return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') }}
+    {%- endif -%}
+    {{ return(relation) }}
+{%- endmacro %}
+
+{% macro uc_rows_of_this_run(relation) -%}
+    {%- if not execute or uc_window() is none -%}{{ return('true') }}{%- endif -%}
+    {#- load_relation looks the name up in the catalog: sources on the landing files are not there -#}
+    {%- set stored = load_relation(relation) -%}
+    {%- if stored is none or stored.type == 'view' -%}{{ return('true') }}{%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(stored) | map(attribute='name') | list -%}
+    {%- if '_loaded_at' in columns -%}
+        {{ return("_loaded_at = cast('" ~ run_started_at.isoformat() ~ "' as timestamptz)") }}
+    {%- elif 'landed_date' in columns -%}
+        {{ return(uc_day_filter('landed_date', uc_window_days())) }}
+    {%- endif -%}
+    {{ return('true') }}
+{%- endmacro %}
