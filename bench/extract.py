@@ -6,8 +6,9 @@ Per provider it reports:
   (the least time the quota allows for those requests: for each rate group, floor((n - 1) / limit)
   windows; the largest group wins), wall / bound, 429s provoked (goal 0), requests over a quota as
   the sandbox counted them, duplicate records removed at landing and pages fetched twice;
-- memory: the peak RSS of a process extracting one partition of each `--volumes` size (quota lifted,
-  so this measures memory, not waiting), read from that process's own `VmHWM` (goal: flat).
+- memory: the peak RSS of a process extracting one partition of about `--volumes` records each (the
+  sandbox's daily volume is sized so that the partition lands that many records; quota lifted, so this
+  measures memory, not waiting), read from that process's own `VmHWM` (goal: flat).
 
 Run from the repository root: `python bench/extract.py --quick` (under 2 minutes) or
 `python bench/extract.py` (30 days; 10k vs 1M records). See bench/README.md.
@@ -16,6 +17,7 @@ Run from the repository root: `python bench/extract.py --quick` (under 2 minutes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import multiprocessing
@@ -40,9 +42,15 @@ from uc_pipeline.connections import Connection, load_connections  # noqa: E402
 from uc_pipeline.extract import extract_partition  # noqa: E402
 from uc_pipeline.http import HttpSettings  # noqa: E402
 from uc_pipeline.providers import PROVIDER_IDS, get_provider  # noqa: E402
-from uc_pipeline.sandbox import Clock, QuotaSpec, Sandbox, load_emulator  # noqa: E402
+from uc_pipeline.sandbox import Clock, QuotaSpec, Sandbox, SandboxConnection, load_emulator  # noqa: E402
+from uc_pipeline.sandbox.generator import MAX_CALLS_PER_DAY, day_volume  # noqa: E402
 
 HISTORY_START = date(2026, 1, 1)
+# The memory runs extract one weekday whose history starts that day, with the clock at its end: the
+# partition holds that day's calls and the sandbox generates nothing else.
+MEMORY_DAY = date(2026, 1, 1)  # a Thursday
+RATIO_SAMPLE_CALLS = 20_000  # the daily volume the records landed per call are measured at
+CHILD_TIMEOUT_S = 4 * 3600
 _WORKER: dict[str, Connection] = {}
 
 
@@ -92,9 +100,11 @@ def backfill(provider: str, days: int, calls_per_day: int, workers: int, quota_s
     sandbox = Sandbox([connection], profile="fast", clock=_clock_after(days))
     connection_id = f"demo-{provider}"
     streams = list(get_provider(provider).streams)
-    # Generate the history before the clock starts: the sandbox's speed is not what is measured.
-    start = datetime.combine(HISTORY_START, dtime(0), tzinfo=UTC)
-    sandbox.calls(connection_id, start, start + timedelta(days=days))
+    # Generate the history and index it before the clock starts: the sandbox's speed is not what is measured.
+    for d in range(days):
+        start = datetime.combine(HISTORY_START + timedelta(days=d), dtime(0), tzinfo=UTC)
+        for stream in streams:
+            sandbox.prepare(connection_id, stream, start, start + timedelta(days=1))
     with sandbox.serve(), tempfile.TemporaryDirectory(prefix="uc-bench-") as tmp:
         folder = Path(tmp)
         conn_file, env = _write_connections(sandbox, folder)
@@ -131,24 +141,51 @@ def backfill(provider: str, days: int, calls_per_day: int, workers: int, quota_s
         }
 
 
-def memory(provider: str, volume: int) -> dict[str, Any]:
-    """Extract one partition of about `volume` records in a fresh process and read its peak RSS."""
-    connection = Sandbox.default_connections([provider], calls_per_day=volume, history_start=HISTORY_START)[0]
+def _memory_sandbox(provider: str, calls_per_day: int) -> tuple[Sandbox, SandboxConnection, str]:
+    connection = Sandbox.default_connections([provider], calls_per_day=calls_per_day, history_start=MEMORY_DAY)[0]
     # Lift the quota (for the sandbox and, through the generated file, the client): this measures memory.
     connection.quotas = {g: QuotaSpec(100_000, 1.0) for g in load_emulator(provider).fast_quotas}
-    sandbox = Sandbox([connection], profile="fast", clock=_clock_after(3))
-    stream = next(iter(get_provider(provider).streams))
-    day = (HISTORY_START + timedelta(days=2)).isoformat()
+    clock = Clock(frozen=datetime.combine(MEMORY_DAY + timedelta(days=1), dtime(0), tzinfo=UTC))
+    return Sandbox([connection], profile="fast", clock=clock), connection, next(iter(get_provider(provider).streams))
+
+
+def _memory_window() -> tuple[datetime, datetime]:
+    start = datetime.combine(MEMORY_DAY, dtime(0), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def calls_per_day_for(provider: str, records: int) -> int:
+    """The sandbox volume whose memory partition lands about `records` records: the records landed per
+    generated call, measured at a small volume, then the `calls_per_day` near the estimate whose drawn
+    day volume (the generator jitters it per volume) comes closest."""
+    sandbox, conn, stream = _memory_sandbox(provider, RATIO_SAMPLE_CALLS)
+    per_call = len(sandbox.record_ids(conn.connection_id, stream, *_memory_window())) / day_volume(conn, MEMORY_DAY)
+    wanted = records / per_call
+    guess = max(1, round(wanted * RATIO_SAMPLE_CALLS / day_volume(conn, MEMORY_DAY)))
+    candidates = range(max(1, guess - guess // 10), min(MAX_CALLS_PER_DAY, guess + guess // 10) + 1,
+                       max(1, guess // 2000))
+    return min(candidates, key=lambda n: abs(day_volume(dataclasses.replace(conn, calls_per_day=n), MEMORY_DAY)
+                                             - wanted))
+
+
+def memory(provider: str, records: int) -> dict[str, Any]:
+    """Extract one partition of about `records` records in a fresh process and read its peak RSS."""
+    calls_per_day = calls_per_day_for(provider, records)
+    sandbox, connection, stream = _memory_sandbox(provider, calls_per_day)
+    start, end = _memory_window()
+    sandbox.prepare(connection.connection_id, stream, start, end)  # generated and indexed before the child starts
     with sandbox.serve(), tempfile.TemporaryDirectory(prefix="uc-bench-") as tmp:
         folder = Path(tmp)
         conn_file, env = _write_connections(sandbox, folder)
-        args = [sys.executable, __file__, "--child", str(conn_file), connection.connection_id, stream, day,
-                str(folder / "data"), f"sqlite:///{folder / 'state' / 'ratelimit.sqlite'}"]
-        proc = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True, timeout=3600)
+        args = [sys.executable, __file__, "--child", str(conn_file), connection.connection_id, stream,
+                MEMORY_DAY.isoformat(), str(folder / "data"), f"sqlite:///{folder / 'state' / 'ratelimit.sqlite'}"]
+        proc = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=CHILD_TIMEOUT_S)
         if proc.returncode != 0:
-            raise RuntimeError(f"{provider} {volume}: the extraction process failed:\n{proc.stderr[-3000:]}")
+            raise RuntimeError(f"{provider} {records}: the extraction process failed:\n{proc.stderr[-3000:]}")
         child = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"provider": provider, "calls_per_day": volume, "stream": stream, **child}
+    return {"provider": provider, "target_records": records, "calls_per_day": calls_per_day,
+            "calls_that_day": day_volume(connection, MEMORY_DAY), "stream": stream, **child}
 
 
 def _peak_rss_kb() -> int:
@@ -183,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="partitions extracted at once, one process each")
     parser.add_argument("--quota-scale", type=float, default=1.0,
                         help="stretch the fast quotas' windows by this factor (default 1: the fast profile)")
-    parser.add_argument("--volumes", default="10000,1000000", help="records per partition for the memory runs")
+    parser.add_argument("--volumes", default="10000,1000000",
+                        help="records landed in the partition of each memory run (comma-separated)")
     parser.add_argument("--memory-providers", default=None, help="providers of the memory runs (default: --providers)")
     parser.add_argument("--skip-backfill", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")

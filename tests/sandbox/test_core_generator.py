@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from uc_pipeline.sandbox import MISSED_REASONS, SHORT_ABANDON_S, ProviderProfile, SandboxConnection
-from uc_pipeline.sandbox.generator import expected_calls
+from uc_pipeline.sandbox.generator import day_volume, expected_calls
 from uc_pipeline.sandbox.truth import Truth
 
 from .test_core_support import AS_OF, DummyEmulator
@@ -174,3 +174,10 @@ def test_day_cache_is_bounded() -> None:
     week(t, conn())
     assert t._cached <= 500 or len(t._days) == 1  # over budget only when the newest day alone is larger
     assert len(t._days) < 7
+
+
+@pytest.mark.parametrize("volume", [0, 3, 40, 5_000])
+def test_day_volume_is_the_number_of_calls_generated(volume: int) -> None:
+    t, c = truth(), conn(calls_per_day=volume)
+    for day in (date(2026, 1, 5), date(2026, 1, 10)):  # a Monday, a Saturday
+        assert day_volume(c, day) == len(t.day(c, day))

@@ -14,6 +14,7 @@ Usage (tests, demo, benchmarks)::
         ...                                                  # run the extraction against `url`
         truth = sandbox.records("demo-aircall", "calls", start, end)   # native records it must land
         calls = sandbox.calls("demo-aircall", start, end)              # canonical `Call`s (model.py)
+        sandbox.prepare("demo-aircall", "calls", start, end)  # generate and index ahead of the first request
         assert not sandbox.request_log.violations()          # no request over a quota
         assert not sandbox.request_log.duplicate_pages()     # no page fetched twice
         sandbox.fault_counts("demo-aircall")                 # {"http_503": 2, ...}
@@ -27,6 +28,8 @@ uses; tests can pass their own with `Sandbox(connections, emulators={"x": MyEmul
 emulator, per request: `adm = await ctx.admit(request, conn, group)`; answer 429 when
 `adm.quota.exceeded` or `adm.fault` starts with "storm_429", 5xx for "http_5xx", else the page; and always
 `return ctx.deliver(request, conn, response)`. Time is `ctx.now()` (tests freeze it via `sandbox.clock`).
+List endpoints read their pages out of per-day views of the truth (`ctx.truth.views`, views.py), so a
+page costs O(log n + page) at any daily volume.
 """
 
 from uc_pipeline.sandbox.clock import Clock

@@ -54,10 +54,8 @@ How a canonical `Call` becomes an Aircall Call object (the staging models read t
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from starlette.routing import BaseRoute, Route
@@ -65,11 +63,24 @@ from starlette.routing import BaseRoute, Route
 from uc_pipeline.sandbox.aircall_http import AircallApi
 from uc_pipeline.sandbox.aircall_render import render_call
 from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
+from uc_pipeline.sandbox.views import ViewSpec, Window, listed_days
 
 STREAM = "calls"
-RECENT_QUERIES = 8
 # Fields schema drift may drop: the ones a consumer must already treat as possibly absent.
 OPTIONAL_FIELDS: tuple[str, ...] = ("sid", "cost", "hangup_cause", "asset", "archived", "teams")
+
+
+class ListedCalls(ViewSpec):
+    """What `/v1/calls` lists of a day: the calls that have ended, internal ones left out, by
+    (started_at, id), keyed by started_at."""
+
+    name = "aircall.calls"
+
+    def candidates(self, day_calls: Any, conn: SandboxConnection, day: date) -> Sequence[Call]:
+        return [c for c in day_calls(day) if c.direction != "INTERNAL"]
+
+
+LISTED = ListedCalls()
 
 
 class AircallEmulator:
@@ -86,29 +97,18 @@ class AircallEmulator:
     fast_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(requests=60, window_s=1.0)}
     credential_fields: tuple[str, ...] = ("api_id", "api_token")
 
-    def __init__(self) -> None:
-        # Paging through one query asks for the same calls once per page: keep the last few answers
-        # (keyed by the moment they were true, so a running clock never serves stale calls).
-        self._recent: OrderedDict[tuple, tuple[Call, ...]] = OrderedDict()
-        self._lock = threading.Lock()
-
     # -- ground truth -------------------------------------------------------------------------------
+
+    def listed(self, ctx: SandboxContext, conn: SandboxConnection, start: datetime, end: datetime) -> Window:
+        """The calls `/v1/calls` lists now for creation times in `[start, end)`, oldest first; paging
+        reads the window without copying it."""
+        as_of = ctx.now()
+        days = listed_days(conn, start, end, as_of)
+        return ctx.truth.views.window(LISTED, conn, days, start, end, as_of)
 
     def calls_between(self, ctx: SandboxContext, conn: SandboxConnection, start: datetime, end: datetime) -> list[Call]:
         """The calls `/v1/calls` lists for creation times in `[start, end)`, oldest first."""
-        key = (conn.connection_id, conn.seed, conn.calls_per_day, conn.timezone, conn.history_start, start, end,
-               ctx.now(), id(ctx))
-        with self._lock:
-            hit = self._recent.get(key)
-            if hit is not None:
-                self._recent.move_to_end(key)
-                return list(hit)
-        calls = tuple(c for c in ctx.truth.calls(conn, start, end) if c.direction != "INTERNAL")
-        with self._lock:
-            self._recent[key] = calls
-            while len(self._recent) > RECENT_QUERIES:
-                self._recent.popitem(last=False)
-        return list(calls)
+        return self.listed(ctx, conn, start, end).all()
 
     def render(self, ctx: SandboxContext, conn: SandboxConnection, calls: Sequence[Call]) -> list[dict[str, Any]]:
         agents = {a.agent_id: a for a in ctx.truth.directory(conn).agents}
@@ -123,6 +123,13 @@ class AircallEmulator:
 
     def record_id(self, stream: str, record: dict[str, Any]) -> str:
         return str(record["id"])
+
+    def prepare(self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime,
+                end: datetime) -> None:
+        """Build the views an extraction of `[start, end)` reads."""
+        if stream != STREAM:
+            raise ValueError(f"aircall has no stream {stream!r}; streams: {STREAM}")
+        self.listed(ctx, conn, start, end)
 
     # -- HTTP ---------------------------------------------------------------------------------------
 

@@ -161,19 +161,18 @@ class AircallApi:
         start = _instant(from_s, "from") if from_s is not None else history_start
         # `to` is inclusive in whole seconds: a call created at to + 0.5 s has started_at == to.
         end = _instant(to_s + 1, "to") if to_s is not None else now + timedelta(seconds=1)
-        calls = self.emulator.calls_between(self.ctx, conn, start, end) if end > start else []
-        if order == "desc":
-            calls.reverse()
+        window = self.emulator.listed(self.ctx, conn, start, end) if end > start else None
         offset = (page - 1) * per_page
         if offset >= MAX_RECORDS_PER_QUERY:
             raise QueryError(
                 f"Pagination is limited to {MAX_RECORDS_PER_QUERY} records per query: "
                 "use the `from` and `to` parameters to narrow the query."
             )
-        chunk = calls[offset:min(offset + per_page, MAX_RECORDS_PER_QUERY)]
+        count = min(offset + per_page, MAX_RECORDS_PER_QUERY) - offset
+        chunk = window.page(offset, count, reverse=order == "desc") if window is not None else []
         body = {
             "calls": self.emulator.render(self.ctx, conn, chunk),
-            "meta": _page_meta(request, len(calls), page, per_page, len(chunk)),
+            "meta": _page_meta(request, window.total if window is not None else 0, page, per_page, len(chunk)),
         }
         return JSONResponse(body)
 

@@ -51,8 +51,8 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,7 +60,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from uc_pipeline.sandbox.eightbyeight_query import QueryError, page_of, parse_query
+from uc_pipeline.sandbox.eightbyeight_query import PAGE_SIZE, QueryError, page_of, parse_query
 from uc_pipeline.sandbox.eightbyeight_render import (
     CSV_CONTENT_TYPE,
     OPTIONAL_FIELDS,
@@ -81,6 +81,7 @@ from uc_pipeline.sandbox.model import (
     SandboxConnection,
     SandboxContext,
 )
+from uc_pipeline.sandbox.views import ViewSpec, Window, listed_days, midnight
 
 PROVIDER_ID = "eightbyeight"
 STREAM = "recordings"
@@ -120,6 +121,29 @@ def _retry_after(seconds: float | None) -> dict[str, str]:
     return {} if seconds is None else {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
+class RecordingsView(ViewSpec):
+    """The recordings that started on a UTC day and whose call has ended, by (recording start,
+    recording id), keyed by recording start. A recording starts less than a day after its call (the
+    queue wait is at most minutes), so the calls of that day and the day before are the candidates."""
+
+    name = "eightbyeight.recordings"
+
+    def candidates(self, day_calls: Callable[[date], Sequence[Call]], conn: SandboxConnection,
+                   day: date) -> Sequence[Call]:
+        lo, hi = midnight(day), midnight(day + _CALL_LOOKBACK)
+        return [c for d in (day - _CALL_LOOKBACK, day) for c in day_calls(d)
+                if served(c) and lo <= _rec(c).start_at < hi]
+
+    def sort(self, conn: SandboxConnection, calls: list[Call]) -> None:
+        calls.sort(key=lambda c: (_rec(c).start_at, _rec(c).recording_id))
+
+    def key(self, call: Call) -> datetime:
+        return _rec(call).start_at
+
+
+RECORDINGS = RecordingsView()
+
+
 class EightByEightEmulator:
     """The 8x8 VCC Recordings API (satisfies `uc_pipeline.sandbox.model.Emulator`)."""
 
@@ -141,13 +165,18 @@ class EightByEightEmulator:
     ) -> list[Call]:
         """The calls whose recording is served now and started in `[start, end)`, in API order
         (recording start, then recording id)."""
+        return self.recordings(ctx, conn, start, end).all()
+
+    def recordings(
+        self, ctx: SandboxContext, conn: SandboxConnection, start: datetime | None, end: datetime | None
+    ) -> Window:
+        """`recorded` as a window over the per-day views: pages are read out of it without copying."""
+        now = ctx.now()
         lo = start if start is not None else datetime.combine(conn.history_start, time(0), tzinfo=UTC)
-        hi = end if end is not None else ctx.now() + timedelta(days=1)
+        hi = end if end is not None else now + timedelta(days=1)
         if hi <= lo:
-            return []
-        calls = [c for c in ctx.truth.calls(conn, lo - _CALL_LOOKBACK, hi) if served(c) and lo <= _rec(c).start_at < hi]
-        calls.sort(key=lambda c: (_rec(c).start_at, _rec(c).recording_id))
-        return calls
+            return Window(())
+        return ctx.truth.views.window(RECORDINGS, conn, listed_days(conn, lo, hi, now), lo, hi, now)
 
     def render(self, ctx: SandboxContext, conn: SandboxConnection, calls: Sequence[Call]) -> list[dict[str, str]]:
         """The records of `calls` exactly as served: drift applied, every value as its text."""
@@ -170,6 +199,11 @@ class EightByEightEmulator:
     def record_id(self, stream: str, record: dict[str, Any]) -> str:
         # The file name is unique per recording; transactionID is per call.
         return str(record["filename"])
+
+    def prepare(self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime,
+                end: datetime) -> None:
+        """Build the views an extraction of `[start, end)` reads."""
+        self.recordings(ctx, conn, start, end)
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -237,13 +271,16 @@ class EightByEightEmulator:
             query = parse_query(request.query_params.multi_items(), conn.timezone, ctx.now())
         except QueryError as exc:
             return error_response(400, str(exc))
-        calls = [c for c in self.recorded(ctx, conn, *query.fetch_range())
-                 if query.matches_time(_rec(c).start_at, _rec(c).end_at)]
-        if query.filters:
-            page = page_of([r for r in self.render(ctx, conn, calls) if query.matches_fields(r)], query.offset)
+        window = self.recordings(ctx, conn, *query.fetch_range())
+        if query.filters or query.near_start is not None or query.near_finish is not None:
+            calls = [c for c in window.all() if query.matches_time(_rec(c).start_at, _rec(c).end_at)]
+            if query.filters:
+                page = page_of([r for r in self.render(ctx, conn, calls) if query.matches_fields(r)], query.offset)
+            else:
+                page = self.render(ctx, conn, page_of(calls, query.offset))
         else:
-            # Only the page's records need rendering: order and time selection come from the calls.
-            page = self.render(ctx, conn, page_of(calls, query.offset))
+            # `d` alone: the window is the selection, so only the page is read out and rendered.
+            page = self.render(ctx, conn, window.page(query.offset - 1, PAGE_SIZE))
         if fmt == "csv":
             return Response(render_csv(page), media_type=CSV_CONTENT_TYPE)
         return Response(render_xml(page), media_type=XML_CONTENT_TYPE)

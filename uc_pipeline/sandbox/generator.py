@@ -91,16 +91,28 @@ def expected_calls(conn: SandboxConnection, day: date) -> float:
     return conn.calls_per_day * sum(w for w, _ in hour_weights(conn, day)) / sum(HOUR_CURVE)
 
 
-def generate_day(
-    conn: SandboxConnection, profile: ProviderProfile, directory: Directory, day: date
-) -> tuple[Call, ...]:
-    """Every call starting on UTC `day`, sorted by (start_at, call_id), as finally known."""
+def _draw_volume(conn: SandboxConnection, day: date) -> tuple[random.Random, list[tuple[float, bool]], float, int]:
+    """The day's generator, hour weights, mean volume and drawn volume (before the call over midnight)."""
     if conn.calls_per_day < 0 or conn.calls_per_day > MAX_CALLS_PER_DAY:
         raise ValueError(f"{conn.connection_id}: calls_per_day must be between 0 and {MAX_CALLS_PER_DAY}")
     rng = random.Random(f"calls:{conn.seed}:{conn.connection_id}:{day.isoformat()}:{conn.calls_per_day}")
     weights = hour_weights(conn, day)
     expected = conn.calls_per_day * sum(w for w, _ in weights) / sum(HOUR_CURVE)
-    n = int(expected * rng.uniform(0.92, 1.08) + rng.random())
+    return rng, weights, expected, int(expected * rng.uniform(0.92, 1.08) + rng.random())
+
+
+def day_volume(conn: SandboxConnection, day: date) -> int:
+    """How many calls `generate_day` makes for UTC `day`, without making them (benchmarks size a day
+    by it)."""
+    _, _, expected, n = _draw_volume(conn, day)
+    return n + (expected >= CROSS_MIDNIGHT_MIN_VOLUME)
+
+
+def generate_day(
+    conn: SandboxConnection, profile: ProviderProfile, directory: Directory, day: date
+) -> tuple[Call, ...]:
+    """Every call starting on UTC `day`, sorted by (start_at, call_id), as finally known."""
+    rng, weights, expected, n = _draw_volume(conn, day)
     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     hours = rng.choices(range(24), weights=[w for w, _ in weights], k=n) if n else []
     rand = rng.random

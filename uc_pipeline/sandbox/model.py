@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
+
+if TYPE_CHECKING:
+    from uc_pipeline.sandbox.views import ViewCache
 
 Direction = Literal["INBOUND", "OUTBOUND", "INTERNAL"]
 Outcome = Literal["ANSWERED", "MISSED", "VOICEMAIL", "ABANDONED", "BUSY", "FAILED", "BLOCKED"]
@@ -205,9 +208,16 @@ class Admission:
 
 
 class GroundTruth(Protocol):
-    """The generated history; deterministic for (seed, connection settings)."""
+    """The generated history; deterministic for (seed, connection settings). `views` holds the
+    emulators' per-day views of it (uc_pipeline/sandbox/views.py)."""
+
+    views: ViewCache
 
     def directory(self, conn: SandboxConnection) -> Directory: ...
+
+    def day(self, conn: SandboxConnection, day: date) -> tuple[Call, ...]:
+        """Every call starting on UTC `day` as finally known (ignores `as_of` and `history_start`)."""
+        ...
 
     def calls(
         self, conn: SandboxConnection, start: datetime, end: datetime, as_of: datetime | None = None

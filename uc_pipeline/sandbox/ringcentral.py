@@ -68,6 +68,7 @@ from uc_pipeline.sandbox import ringcentral_render as render
 from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
 from uc_pipeline.sandbox.ringcentral_auth import TokenBook, authenticate, token_endpoint
 from uc_pipeline.sandbox.ringcentral_http import invalid_parameter, json_response, not_found, quota_headers, refused
+from uc_pipeline.sandbox.views import Window, listed_days
 
 STREAM = "call_log"
 DEFAULT_PER_PAGE = 100
@@ -139,12 +140,15 @@ def _int_in(raw: str, name: str, low: int, high: int) -> int:
     return value
 
 
+def call_log_window(ctx: SandboxContext, conn: SandboxConnection, start: datetime, end: datetime) -> Window:
+    """Calls of `[start, end)` the call log shows now, oldest first (the log serves it reversed)."""
+    now = ctx.now()
+    return ctx.truth.views.window(ids.CALL_LOG, conn, listed_days(conn, start, end, now), start, end, now)
+
+
 def visible_calls(ctx: SandboxContext, conn: SandboxConnection, start: datetime, end: datetime) -> list[Call]:
     """Calls of `[start, end)` the call log shows now, newest first."""
-    now = ctx.now()
-    calls = [c for c in ctx.truth.calls(conn, start, end) if ids.visible_at(conn, c) <= now]
-    calls.sort(key=lambda c: ids.sort_key(conn, c), reverse=True)
-    return calls
+    return call_log_window(ctx, conn, start, end).all(reverse=True)
 
 
 def _served(ctx: SandboxContext, conn: SandboxConnection, call: Call, directory: Any, detailed: bool) -> dict:
@@ -153,15 +157,19 @@ def _served(ctx: SandboxContext, conn: SandboxConnection, call: Call, directory:
 
 def call_log_page(ctx: SandboxContext, conn: SandboxConnection, request: Request, q: CallLogQuery) -> dict:
     """The call-log envelope for one page."""
-    calls = visible_calls(ctx, conn, q.start, q.end)
-    calls = [c for c in calls if (not q.types or "Voice" in q.types)
-             and (not q.directions or render.native_direction(c) in q.directions)
-             and (q.session_id is None or ids.session_id(c) == q.session_id)]
-    total = len(calls)
-    total_pages = -(-total // q.per_page)
+    window = call_log_window(ctx, conn, q.start, q.end)
     first = (q.page - 1) * q.per_page
+    if q.types or q.directions or q.session_id is not None:
+        calls = [c for c in window.all(reverse=True) if (not q.types or "Voice" in q.types)
+                 and (not q.directions or render.native_direction(c) in q.directions)
+                 and (q.session_id is None or ids.session_id(c) == q.session_id)]
+        total, chunk = len(calls), calls[first:first + q.per_page]
+    else:
+        # The usual query: the page comes straight out of the window, newest first.
+        total, chunk = window.total, window.page(first, q.per_page, reverse=True)
+    total_pages = -(-total // q.per_page)
     directory = ctx.truth.directory(conn)
-    records = [_served(ctx, conn, c, directory, q.detailed) for c in calls[first:first + q.per_page]]
+    records = [_served(ctx, conn, c, directory, q.detailed) for c in chunk]
     with_totals = conn.options.get("paging_totals", True)
     paging: dict[str, Any] = {"page": q.page, "perPage": q.per_page}
     if records:
@@ -253,6 +261,11 @@ class RingCentralEmulator:
 
     def record_id(self, stream: str, record: dict[str, Any]) -> str:
         return str(record["id"])
+
+    def prepare(self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime,
+                end: datetime) -> None:
+        """Build the views an extraction of `[start, end)` reads."""
+        call_log_window(ctx, conn, start, end)
 
 
 def _find_recording(ctx: SandboxContext, conn: SandboxConnection, native: str) -> Call | None:

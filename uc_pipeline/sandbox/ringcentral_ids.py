@@ -1,14 +1,17 @@
 """RingCentral native identifiers and times in the emulator: record ids, session ids, account,
 extension, recording and message ids, the millisecond time format, when a record becomes visible
-(15-30 s after the call ended) and the newest-first order of the call log. Every id is derived
+(15-30 s after the call ended) and the newest-first order of the call log (its per-day view). Every id is derived
 from canonical ids, so it is stable across runs and requests."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from uc_pipeline.sandbox.model import Agent, Call, Queue, SandboxConnection
+from uc_pipeline.sandbox.views import ViewSpec
 
 # Links inside records point at the production hosts, as the real API's records do; only the
 # envelope's own links (uri, navigation) are built from the request's base URL.
@@ -49,13 +52,18 @@ def account_id(conn: SandboxConnection) -> str:
 
 def record_id(conn: SandboxConnection, call: Call) -> str:
     """A 15-character id like `VgLcd1KWffJVzUA`, unique per call within a connection."""
-    salt = int.from_bytes(_digest("record", conn.connection_id, conn.seed)[:12]) % _ID_SPACE
-    n = (call.call_id * _ID_MULTIPLIER + salt) % _ID_SPACE
+    n = (call.call_id * _ID_MULTIPLIER + _record_salt(conn.connection_id, conn.seed)) % _ID_SPACE
     chars = []
     for _ in range(ID_LENGTH):
         n, r = divmod(n, len(ID_ALPHABET))
         chars.append(ID_ALPHABET[r])
     return "".join(reversed(chars))
+
+
+@lru_cache(maxsize=256)
+def _record_salt(connection_id: str, seed: int) -> int:
+    # Sorting a day's call log computes an id per call: hash the connection once, not per call.
+    return int.from_bytes(_digest("record", connection_id, seed)[:12]) % _ID_SPACE
 
 
 def session_id(call: Call) -> str:
@@ -104,6 +112,26 @@ def visible_at(conn: SandboxConnection, call: Call) -> datetime:
 def sort_key(conn: SandboxConnection, call: Call) -> tuple[datetime, str]:
     """The call log is served newest first: sort by this key, descending."""
     return call.start_at, record_id(conn, call)
+
+
+class CallLogView(ViewSpec):
+    """What the call log lists of a day: every call whose record has appeared (15-30 s after its
+    end), in the order the log is served newest first from: (startTime, id); keyed by startTime."""
+
+    name = "ringcentral.call_log"
+
+    def visible(self, conn: SandboxConnection, call: Call, as_of: datetime) -> bool:
+        return call.end_at <= as_of and visible_at(conn, call) <= as_of
+
+    def changes(self, conn: SandboxConnection, call: Call) -> Iterator[datetime]:
+        yield from super().changes(conn, call)
+        yield visible_at(conn, call)
+
+    def sort(self, conn: SandboxConnection, calls: list[Call]) -> None:
+        calls.sort(key=lambda c: sort_key(conn, c))
+
+
+CALL_LOG = CallLogView()
 
 
 def main_number(conn: SandboxConnection) -> str:

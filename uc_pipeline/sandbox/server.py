@@ -138,6 +138,14 @@ class Sandbox:
         conn = self.ctx.connection(connection_id)
         return self.ctx.emulators[conn.provider].records(self.ctx, conn, stream, start, end)
 
+    def prepare(self, connection_id: str, stream: str, start: datetime, end: datetime) -> None:
+        """Build now what serving an extraction of `stream` over `[start, end)` reads (the generated
+        days, the emulator's per-day views), so that its first request does not wait for them."""
+        conn = self.ctx.connection(connection_id)
+        prepare = getattr(self.ctx.emulators[conn.provider], "prepare", None)
+        if prepare is not None:  # an emulator without views has nothing to build ahead
+            prepare(self.ctx, conn, stream, start, end)
+
     def record_ids(self, connection_id: str, stream: str, start: datetime, end: datetime) -> list[str]:
         conn = self.ctx.connection(connection_id)
         emulator = self.ctx.emulators[conn.provider]

@@ -1,9 +1,9 @@
 """The ground truth (`GroundTruth`): the generated history of every sandbox connection, built lazily per
-UTC day and kept in a bounded LRU cache, filtered by what was known at a given moment (`as_of`)."""
+UTC day and kept in a bounded LRU cache, filtered by what was known at a given moment (`as_of`); and
+the emulators' per-day views of it (`views`), bounded the same way."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -12,13 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 from uc_pipeline.sandbox.directory import build_directory
 from uc_pipeline.sandbox.generator import generate_day
 from uc_pipeline.sandbox.model import Call, Directory, ProviderProfile, SandboxConnection
+from uc_pipeline.sandbox.views import ViewCache, known_at
 
 DEFAULT_CACHE_CALLS = 1_500_000  # calls kept in memory across cached days (about 0.7 GB)
 
 
 class Truth:
     """Implements `GroundTruth`. `profile_of(provider)` says what each provider can express;
-    `clock()` is the default `as_of`."""
+    `clock()` is the default `as_of`. `cache_calls` bounds the calls held by the day cache, and
+    separately those held by the views."""
 
     def __init__(
         self,
@@ -33,6 +35,7 @@ class Truth:
         self._cached = 0
         self._directories: dict[tuple, Directory] = {}
         self._lock = threading.RLock()
+        self.views = ViewCache(self.day, cache_calls)
 
     def directory(self, conn: SandboxConnection) -> Directory:
         key = (conn.connection_id, conn.seed, conn.calls_per_day, conn.timezone)
@@ -80,18 +83,10 @@ class Truth:
                 if call.start_at < first or call.start_at >= end or call.end_at > as_of:
                     continue
                 if call.comments or call.tags:
-                    call = _known_at(call, as_of)
+                    call = known_at(call, as_of)
                 out.append(call)
             day += timedelta(days=1)
         return out
-
-
-def _known_at(call: Call, as_of: datetime) -> Call:
-    comments = tuple(c for c in call.comments if c.posted_at <= as_of)
-    tags = tuple(t for t in call.tags if t.added_at <= as_of)
-    if len(comments) == len(call.comments) and len(tags) == len(call.tags):
-        return call
-    return dataclasses.replace(call, comments=comments, tags=tags)
 
 
 def _utc(value: datetime, name: str) -> datetime:

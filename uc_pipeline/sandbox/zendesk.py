@@ -58,7 +58,7 @@ the dialling agent's `completed` leg. transfer_count = number of agent legs with
 from __future__ import annotations
 
 import weakref
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -66,7 +66,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from uc_pipeline.sandbox.model import ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
-from uc_pipeline.sandbox.zendesk_export import STREAMS, ExportData, build_page, drifted, page_size
+from uc_pipeline.sandbox.zendesk_export import STREAMS, drifted, export_page, export_records, page_size
 from uc_pipeline.sandbox.zendesk_http import EXPORT_GROUP, PROVIDER_ID, bad_request, forbidden, handle
 from uc_pipeline.sandbox.zendesk_partner import PartnerCalls, partner_routes
 from uc_pipeline.sandbox.zendesk_render import epoch, sort_key
@@ -92,7 +92,6 @@ class ZendeskEmulator:
     def __init__(self) -> None:
         # One store per sandbox, dropped with it, so that sandboxes in one process never share records.
         self._partner: weakref.WeakKeyDictionary[Any, PartnerCalls] = weakref.WeakKeyDictionary()
-        self._export = ExportData()
 
     def routes(self, ctx: SandboxContext) -> list[BaseRoute]:
         store = PartnerCalls()
@@ -108,8 +107,7 @@ class ZendeskEmulator:
                 start_time = int(raw)
                 if start_time < 0:
                     return bad_request("start_time must not be negative")
-                data = self._export.rendered(ctx, conn, stream, datetime.fromtimestamp(start_time, tz=UTC))
-                raw = build_page(data.records, start_time, page_size(conn), data.stamps)
+                raw = export_page(ctx, conn, stream, start_time, page_size(conn))
                 end_time = sort_key(raw[-1])[0] if raw else start_time
                 page = drifted(ctx, conn, stream, raw)
                 next_page = str(request.url.include_query_params(start_time=end_time))
@@ -135,13 +133,16 @@ class ZendeskEmulator:
         self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
         """The records an extraction of `[start, end)` lands: `start <= updated_at < end`, latest version."""
-        data = self._export.rendered(ctx, conn, stream, start)
-        first, stop = epoch(start), epoch(end)
-        chosen = [r for r, t in zip(data.records, data.stamps, strict=True) if first <= t < stop]
-        return drifted(ctx, conn, stream, chosen)
+        return drifted(ctx, conn, stream, export_records(ctx, conn, stream, start, end))
 
     def record_id(self, stream: str, record: dict[str, Any]) -> str:
         return str(record["id"])
+
+    def prepare(self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime,
+                end: datetime) -> None:
+        """Build the views an extraction of `[start, end)` reads (every day up to now: the export
+        follows the cursor to the end)."""
+        export_page(ctx, conn, stream, epoch(start), 1)
 
 
 EMULATOR = ZendeskEmulator()
