@@ -171,10 +171,22 @@ class ApiClient:
             wait, source = throttle_wait(info, quota, self.connection_id)
             blocked = self._limiter.block(key, wait, f"HTTP 429 from the provider ({source})")
             call.throttle_source = f"{source}; every process pauses {blocked:.2f}s on {key}"
-        elif info.remaining is not None and info.remaining <= 0:
+        elif info.remaining is not None and info.remaining <= 0 and not self._limiter_is_spent(key, quota, info):
             wait, source = reset_wait(info, quota, self.connection_id)
             if wait > 0:
                 self._limiter.block(key, wait, f"the provider reported 0 requests remaining ({source})")
+
+    def _limiter_is_spent(self, key: str, quota: Quota, info: RateHeaders) -> bool:
+        """The provider's "0 remaining" is what our own limiter already counts: the same quota (as far as
+        the headers tell) and every slot of it in use. Its next slot then opens a window after a
+        response, never before the provider's window (counted from arrival) has room, so pausing until
+        the provider's reset too would only add the reset's rounding or a burst's duration. Otherwise
+        someone else is spending the quota, or it is smaller than configured: the headers rule."""
+        if info.limit is not None and info.limit < quota.requests:
+            return False
+        if info.window is not None and info.window > quota.per_seconds:
+            return False
+        return self._limiter.in_use(key, quota.per_seconds, self._stale_s) >= quota.requests
 
     def _read_rate_headers(self, response: httpx.Response) -> RateHeaders:
         info = RateHeaders()

@@ -218,6 +218,17 @@ class SharedLimiter:
             row = cur.fetchone()
             return Decision(None, (row[0] + window_s - now) if row else window_s)
 
+    def in_use(self, key: str, window_s: float, stale_s: float) -> int:
+        """Slots of `key` that still count: released within `window_s`, or in flight."""
+        q = self._dialect.sql
+        with self._transaction(key) as cur:
+            now = self._dialect.now(cur)
+            cur.execute(
+                q("SELECT COUNT(*) FROM uc_rate_slots WHERE key = ? AND (ts > ? OR (inflight = 1 AND ts > ?))"),
+                (key, now - window_s, now - window_s - stale_s),
+            )
+            return int(cur.fetchone()[0])
+
     def release(self, key: str, slot: int) -> None:
         """The response of `slot` arrived (or the request failed): its window starts now."""
         q = self._dialect.sql

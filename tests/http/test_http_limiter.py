@@ -35,6 +35,7 @@ class QuotaServer:
     def __init__(self) -> None:
         self.quotas: dict[str, tuple[int, float]] = {}
         self.headers: set[str] = set()
+        self.reset_delay: dict[str, float] = {}  # added to the reported reset, as a provider rounding it up
         self.arrivals: dict[str, list[float]] = defaultdict(list)
         self.accepted: dict[str, deque[float]] = defaultdict(deque)
         self.rejected: dict[str, int] = defaultdict(int)
@@ -60,7 +61,7 @@ class QuotaServer:
                                     headers={"Retry-After": f"{accepted[0] + window - now:.3f}"})
             accepted.append(now)
             if key in self.headers:
-                reset = time.time() + (accepted[0] + window - now)
+                reset = time.time() + (accepted[0] + window - now) + self.reset_delay.get(key, 0.0)
                 headers = {"X-Remaining": str(limit - len(accepted)), "X-Reset": f"{reset:.6f}"}
         return JSONResponse({"ok": True}, headers=headers)
 
@@ -198,6 +199,25 @@ def test_rate_headers_slow_down_before_a_429(server: QuotaServer) -> None:
         assert client.stats.throttled == 0
     assert server.rejected[key] == 0
     assert server.max_in_window(key, 0.4) <= 3
+
+
+def test_a_spent_quota_that_the_limiter_already_counts_does_not_wait_for_the_reported_reset(
+    server: QuotaServer,
+) -> None:
+    # The configured quota is the provider's: when a response says 0 remaining, the limiter is full
+    # too and its next slot opens no earlier than the provider's window allows; a reset reported
+    # late (rounded up to whole seconds, say) must not add its delay to every window.
+    key = _key()
+    server.quotas[key] = (3, 0.4)
+    server.headers.add(key)
+    server.reset_delay[key] = 3.0
+    with _client(server, key, Quota(3, 0.4), "memory://", rate_headers=_headers) as client:
+        for i in range(9):
+            client.get(f"/calls/{i}")
+        assert client.stats.throttled == 0
+    arrivals = server.arrivals[key]
+    assert server.rejected[key] == 0 and server.max_in_window(key, 0.4) <= 3
+    assert arrivals[-1] - arrivals[0] < 3.0  # the reported resets were 3 s late each
 
 
 def test_a_429_is_counted_and_honoured_from_the_servers_retry_after(server: QuotaServer) -> None:
