@@ -50,9 +50,15 @@ def account_id(conn: SandboxConnection) -> str:
     return str(ACCOUNT_ID_BASE + int.from_bytes(_digest("account", conn.connection_id)[:4]) % 10**8 * 1000)
 
 
+def record_number(conn: SandboxConnection, call: Call) -> int:
+    """The number `record_id` spells in base 62. The alphabet is in ASCII order and the id has a fixed
+    width, so these numbers sort exactly as the ids do (sorting a day's call log need not spell them)."""
+    return (call.call_id * _ID_MULTIPLIER + _record_salt(conn.connection_id, conn.seed)) % _ID_SPACE
+
+
 def record_id(conn: SandboxConnection, call: Call) -> str:
     """A 15-character id like `VgLcd1KWffJVzUA`, unique per call within a connection."""
-    n = (call.call_id * _ID_MULTIPLIER + _record_salt(conn.connection_id, conn.seed)) % _ID_SPACE
+    n = record_number(conn, call)
     chars = []
     for _ in range(ID_LENGTH):
         n, r = divmod(n, len(ID_ALPHABET))
@@ -128,7 +134,7 @@ class CallLogView(ViewSpec):
         yield visible_at(conn, call)
 
     def sort(self, conn: SandboxConnection, calls: list[Call]) -> None:
-        calls.sort(key=lambda c: sort_key(conn, c))
+        calls.sort(key=lambda c: (c.start_at, record_number(conn, c)))  # the order of `sort_key`
 
 
 CALL_LOG = CallLogView()

@@ -44,6 +44,8 @@ def midnight(day: date) -> datetime:
 
 def known_at(call: Call, as_of: datetime) -> Call:
     """`call` without the comments and tags added after `as_of` (the same object when none were)."""
+    if not call.comments and not call.tags:
+        return call
     comments = tuple(c for c in call.comments if c.posted_at <= as_of)
     tags = tuple(t for t in call.tags if t.added_at <= as_of)
     if len(comments) == len(call.comments) and len(tags) == len(call.tags):
