@@ -75,7 +75,7 @@ class _Call:
     """One `request` call in progress on one thread: its rate group and the slots its requests hold."""
 
     group: str
-    slots: dict[int, tuple[str, int]] = field(default_factory=dict)
+    slots: dict[int, tuple[str, int, int]] = field(default_factory=dict)
     throttle_source: str = ""
 
 
@@ -151,8 +151,8 @@ class ApiClient:
         group = request.extensions.get(RATE_GROUP_EXTENSION) or call.group
         quota = self._quota(group)
         key = self._key(group)
-        slot = self._limiter.acquire(key, quota.requests, quota.per_seconds, stale_s=self._stale_s)
-        call.slots[id(request)] = (key, slot)
+        taken = self._limiter.acquire(key, quota.requests, quota.per_seconds, stale_s=self._stale_s)
+        call.slots[id(request)] = (key, taken.slot, taken.counted)
         with self._stats_lock:
             self.stats.requests += 1
 
@@ -161,7 +161,7 @@ class ApiClient:
         call = calls[-1] if calls else _Call("default")
         entry = call.slots.pop(id(response.request), None)
         if entry is not None:
-            self._limiter.release(*entry)
+            self._limiter.release(entry[0], entry[1])
         group = response.request.extensions.get(RATE_GROUP_EXTENSION) or call.group
         info = self._read_rate_headers(response)
         key, quota = self._key(group), self._quota(group)
@@ -171,22 +171,26 @@ class ApiClient:
             wait, source = throttle_wait(info, quota, self.connection_id)
             blocked = self._limiter.block(key, wait, f"HTTP 429 from the provider ({source})")
             call.throttle_source = f"{source}; every process pauses {blocked:.2f}s on {key}"
-        elif info.remaining is not None and info.remaining <= 0 and not self._limiter_is_spent(key, quota, info):
+        elif info.remaining is not None and info.remaining <= 0 and not self._spent_by_us(quota, info, entry):
             wait, source = reset_wait(info, quota, self.connection_id)
             if wait > 0:
                 self._limiter.block(key, wait, f"the provider reported 0 requests remaining ({source})")
 
-    def _limiter_is_spent(self, key: str, quota: Quota, info: RateHeaders) -> bool:
-        """The provider's "0 remaining" is what our own limiter already counts: the same quota (as far as
-        the headers tell) and every slot of it in use. Its next slot then opens a window after a
-        response, never before the provider's window (counted from arrival) has room, so pausing until
-        the provider's reset too would only add the reset's rounding or a burst's duration. Otherwise
-        someone else is spending the quota, or it is smaller than configured: the headers rule."""
+    @staticmethod
+    def _spent_by_us(quota: Quota, info: RateHeaders, entry: tuple[str, int, int] | None) -> bool:
+        """The provider's "0 remaining" is explained by our own requests: the same quota (as far as the
+        headers tell), and the shared limiter counted it full when it gave this request its slot. Every
+        request the provider counted then had been sent by us and counts in the limiter until a window
+        after its response, so the limiter's next slot never comes before the provider's window has
+        room; pausing until the provider's reset as well would only add the reset's rounding or a burst's
+        length. Otherwise someone else spends the quota, or it is smaller than configured: the headers rule."""
+        if entry is None:
+            return False
         if info.limit is not None and info.limit < quota.requests:
             return False
         if info.window is not None and info.window > quota.per_seconds:
             return False
-        return self._limiter.in_use(key, quota.per_seconds, self._stale_s) >= quota.requests
+        return entry[2] >= quota.requests
 
     def _read_rate_headers(self, response: httpx.Response) -> RateHeaders:
         info = RateHeaders()
@@ -248,7 +252,7 @@ class ApiClient:
             ) from None
         finally:
             calls.pop()
-            for key, slot in call.slots.values():  # requests that got no response
+            for key, slot, _ in call.slots.values():  # requests that got no response
                 self._limiter.release(key, slot)
         with self._stats_lock:
             self.stats.bytes += len(response.content)

@@ -57,6 +57,7 @@ class Decision:
     slot: int | None
     wait_s: float
     reason: str = "quota"  # "quota" (window full) or the reason stored with a gate
+    counted: int = 0  # with a slot: the slots of the key in the window, this one included
 
 
 def _locked(exc: BaseException) -> bool:
@@ -208,7 +209,7 @@ class SharedLimiter:
             if used < limit:
                 cur.execute(q("INSERT INTO uc_rate_slots (key, ts, inflight) VALUES (?, ?, 1) RETURNING id"),
                             (key, now))
-                return Decision(int(cur.fetchone()[0]), 0.0)
+                return Decision(int(cur.fetchone()[0]), 0.0, counted=used + 1)
             # The (used - limit + 1)-th oldest released slot frees the first place; an in-flight slot
             # frees no earlier than a full window from now.
             cur.execute(
@@ -217,17 +218,6 @@ class SharedLimiter:
             )
             row = cur.fetchone()
             return Decision(None, (row[0] + window_s - now) if row else window_s)
-
-    def in_use(self, key: str, window_s: float, stale_s: float) -> int:
-        """Slots of `key` that still count: released within `window_s`, or in flight."""
-        q = self._dialect.sql
-        with self._transaction(key) as cur:
-            now = self._dialect.now(cur)
-            cur.execute(
-                q("SELECT COUNT(*) FROM uc_rate_slots WHERE key = ? AND (ts > ? OR (inflight = 1 AND ts > ?))"),
-                (key, now - window_s, now - window_s - stale_s),
-            )
-            return int(cur.fetchone()[0])
 
     def release(self, key: str, slot: int) -> None:
         """The response of `slot` arrived (or the request failed): its window starts now."""
@@ -263,12 +253,12 @@ class SharedLimiter:
         *,
         stale_s: float,
         sleep: Callable[[float], None] = time.sleep,
-    ) -> int:
-        """Wait until `key` has room, then take a slot; returns the slot id for `release`."""
+    ) -> Decision:
+        """Wait until `key` has room, then take a slot; its id (`slot`) is for `release`."""
         while True:
             decision = self.try_acquire(key, limit, window_s, stale_s)
             if decision.slot is not None:
-                return decision.slot
+                return decision
             if decision.reason == "quota":
                 log.debug("[%s] quota of %d per %gs in use; next slot in %.3fs", key, limit, window_s,
                           decision.wait_s)
