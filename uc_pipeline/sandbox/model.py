@@ -280,3 +280,9 @@ class Emulator(Protocol):
     def record_id(self, stream: str, record: dict[str, Any]) -> str:
         """The id the landing zone keys a record by (must equal the extract client's)."""
         ...
+
+    def prepare(
+        self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime, end: datetime
+    ) -> None:
+        """Build ahead what serving an extraction of `stream` over `[start, end)` reads (its per-day views)."""
+        ...

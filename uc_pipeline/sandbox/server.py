@@ -142,9 +142,7 @@ class Sandbox:
         """Build now what serving an extraction of `stream` over `[start, end)` reads (the generated
         days, the emulator's per-day views), so that its first request does not wait for them."""
         conn = self.ctx.connection(connection_id)
-        prepare = getattr(self.ctx.emulators[conn.provider], "prepare", None)
-        if prepare is not None:  # an emulator without views has nothing to build ahead
-            prepare(self.ctx, conn, stream, start, end)
+        self.ctx.emulators[conn.provider].prepare(self.ctx, conn, stream, start, end)
 
     def record_ids(self, connection_id: str, stream: str, start: datetime, end: datetime) -> list[str]:
         conn = self.ctx.connection(connection_id)

@@ -11,7 +11,9 @@
 ) }}
 
 with landed as (
-    select * from {{ landing_source('aircall', 'calls') }}
+    -- each record is parsed once; every field below is read from this struct
+    select *, json_transform(_record, '{"id": "VARCHAR", "sid": "VARCHAR", "direction": "VARCHAR", "status": "VARCHAR", "missed_call_reason": "VARCHAR", "started_at": "VARCHAR", "answered_at": "VARCHAR", "ended_at": "VARCHAR", "duration": "VARCHAR", "raw_digits": "VARCHAR", "asset": "VARCHAR", "recording": "VARCHAR", "voicemail": "VARCHAR", "archived": "VARCHAR", "cost": "VARCHAR", "hangup_cause": "VARCHAR", "user": "JSON", "number": "JSON", "contact": "JSON", "assigned_to": "JSON", "transferred_by": "JSON", "transferred_to": "JSON", "teams": "JSON", "comments": "JSON", "tags": "JSON"}') as r
+    from {{ landing_source('aircall', 'calls') }}
 ),
 
 parsed as (
@@ -52,11 +54,7 @@ parsed as (
         _record_id,
         _extracted_at,
         "date" as landed_date
-    from (
-        -- the record is parsed once; every field below is read from this struct
-        select *, json_transform(_record, '{"id": "VARCHAR", "sid": "VARCHAR", "direction": "VARCHAR", "status": "VARCHAR", "missed_call_reason": "VARCHAR", "started_at": "VARCHAR", "answered_at": "VARCHAR", "ended_at": "VARCHAR", "duration": "VARCHAR", "raw_digits": "VARCHAR", "asset": "VARCHAR", "recording": "VARCHAR", "voicemail": "VARCHAR", "archived": "VARCHAR", "cost": "VARCHAR", "hangup_cause": "VARCHAR", "user": "JSON", "number": "JSON", "contact": "JSON", "assigned_to": "JSON", "transferred_by": "JSON", "transferred_to": "JSON", "teams": "JSON", "comments": "JSON", "tags": "JSON"}') as r
-        from landed
-    )
+    from landed
 )
 
 {{ staging_keep_latest('parsed', '_extracted_at') }}

@@ -12,7 +12,9 @@
 ) }}
 
 with landed as (
-    select * from {{ landing_source('eightbyeight', 'recordings') }}
+    -- each record is parsed once; every field below is read from this struct
+    select *, json_transform(_record, '{"filename": "VARCHAR", "transactionID": "VARCHAR", "startDate": "VARCHAR", "duration": "VARCHAR", "agentID": "VARCHAR", "phoneNumber": "VARCHAR", "channel": "VARCHAR", "queueID": "VARCHAR", "queueName": "VARCHAR", "caseID": "VARCHAR", "accountNumber": "VARCHAR", "extVar1": "VARCHAR", "extVar2": "VARCHAR", "outDialCode": "VARCHAR", "wrapUpCode": "VARCHAR"}') as r
+    from {{ landing_source('eightbyeight', 'recordings') }}
 ),
 
 parsed as (
@@ -38,11 +40,7 @@ parsed as (
         _record_id,
         _extracted_at,
         "date" as landed_date
-    from (
-        -- the record is parsed once; every field below is read from this struct
-        select *, json_transform(_record, '{"filename": "VARCHAR", "transactionID": "VARCHAR", "startDate": "VARCHAR", "duration": "VARCHAR", "agentID": "VARCHAR", "phoneNumber": "VARCHAR", "channel": "VARCHAR", "queueID": "VARCHAR", "queueName": "VARCHAR", "caseID": "VARCHAR", "accountNumber": "VARCHAR", "extVar1": "VARCHAR", "extVar2": "VARCHAR", "outDialCode": "VARCHAR", "wrapUpCode": "VARCHAR"}') as r
-        from landed
-    )
+    from landed
 )
 
 {{ staging_keep_latest('parsed', '_extracted_at') }}

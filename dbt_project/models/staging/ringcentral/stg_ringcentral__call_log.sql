@@ -11,7 +11,9 @@
 ) }}
 
 with landed as (
-    select * from {{ landing_source('ringcentral', 'call_log') }}
+    -- each record is parsed once; every field below is read from this struct
+    select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "telephonySessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "action": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "reasonDescription": "VARCHAR", "internalType": "VARCHAR", "transport": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": "JSON", "to": "JSON", "extension": "JSON", "recording": "JSON", "message": "JSON", "legs": "JSON"}') as r
+    from {{ landing_source('ringcentral', 'call_log') }}
 ),
 
 parsed as (
@@ -52,11 +54,7 @@ parsed as (
         _record_id,
         _extracted_at,
         "date" as landed_date
-    from (
-        -- the record is parsed once; every field below is read from this struct
-        select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "telephonySessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "action": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "reasonDescription": "VARCHAR", "internalType": "VARCHAR", "transport": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": "JSON", "to": "JSON", "extension": "JSON", "recording": "JSON", "message": "JSON", "legs": "JSON"}') as r
-        from landed
-    )
+    from landed
 )
 
 {{ staging_keep_latest('parsed', 'last_modified_time') }}

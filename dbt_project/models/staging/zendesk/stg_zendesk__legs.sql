@@ -11,7 +11,9 @@
 ) }}
 
 with landed as (
-    select * from {{ landing_source('zendesk', 'legs') }}
+    -- each record is parsed once; every field below is read from this struct
+    select *, json_transform(_record, '{"id": "VARCHAR", "call_id": "VARCHAR", "type": "VARCHAR", "agent_id": "VARCHAR", "user_id": "VARCHAR", "completion_status": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR", "duration": "VARCHAR", "talk_time": "VARCHAR", "hold_time": "VARCHAR", "wrap_up_time": "VARCHAR", "transferred_from": "VARCHAR", "transferred_to": "VARCHAR", "forwarded_to": "VARCHAR", "available_via": "VARCHAR"}') as r
+    from {{ landing_source('zendesk', 'legs') }}
 ),
 
 parsed as (
@@ -37,11 +39,7 @@ parsed as (
         _record_id,
         _extracted_at,
         "date" as landed_date
-    from (
-        -- the record is parsed once; every field below is read from this struct
-        select *, json_transform(_record, '{"id": "VARCHAR", "call_id": "VARCHAR", "type": "VARCHAR", "agent_id": "VARCHAR", "user_id": "VARCHAR", "completion_status": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR", "duration": "VARCHAR", "talk_time": "VARCHAR", "hold_time": "VARCHAR", "wrap_up_time": "VARCHAR", "transferred_from": "VARCHAR", "transferred_to": "VARCHAR", "forwarded_to": "VARCHAR", "available_via": "VARCHAR"}') as r
-        from landed
-    )
+    from landed
 )
 
 {{ staging_keep_latest('parsed', 'updated_at') }}
