@@ -256,9 +256,6 @@ def main() -> None:
         print(f"one-day partitioned build, models and their tests ({last_day}): {one_day:.1f}s")
         one_day_run = dbt(["run", "--select", "tag:partitioned", "--vars", window], data_dir, target)
         print(f"one-day partitioned run, models only ({last_day}): {one_day_run:.1f}s")
-        marts = ["tag:partitioned,path:models/uc", "tag:partitioned,path:models/reporting"]
-        uc_only = dbt(["run", "--select", *marts, "--vars", window], data_dir, target)
-        print(f"one-day partitioned run, uc and reporting models only ({last_day}): {uc_only:.1f}s")
         for name, seconds in kpi_times(data_dir / "warehouse.duckdb").items():
             print(f"KPI query {name}: {seconds * 1000:.0f} ms")
     finally:

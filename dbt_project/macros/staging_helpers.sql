@@ -3,9 +3,13 @@
 
   staging_keep_latest(relation, updated_column): the rows of `relation` (a CTE of one provider
   stream, keyed by `record_key`) keeping one version per key: the latest provider update time, then
-  the latest `_extracted_at`, then the latest landing day. In an incremental run the rows already in
-  the model for the same keys compete too, so re-running an old day never replaces a newer version
-  that a later day brought (delete+insert then writes the winner back).
+  the latest `_extracted_at`, then the latest landing day. In an incremental run a row whose stored
+  version is newer is left out (delete+insert then leaves the stored row alone), so re-running an old
+  day never replaces a newer version that a later day brought. Every row written gets
+  `_loaded_at` = the run's start, which tells the uc_* models what changed since they last ran.
+
+  staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
+  staging_changed(): see below (the per-provider uc_* tables).
 
   staging_uc_id(provider, connection_column, source_id): the global id
   `<provider>:<connection_id>:<source id>`; NULL when the source id is NULL (no dangling references).
@@ -18,18 +22,44 @@
 -#}
 
 {% macro staging_keep_latest(relation, updated_column) -%}
-select * from (
-    select * from {{ relation }}
-    {%- if is_incremental() %}
-    union all by name
-    select existing.* from {{ this }} as existing
-    where existing.record_key in (select record_key from {{ relation }})
-    {%- endif %}
+select * exclude (_version), {{ staging_loaded_at() }} as _loaded_at
+from (
+    select *, {{ staging_version(updated_column, relation) }} as _version
+    from {{ relation }}
+    qualify row_number() over (partition by record_key order by _version desc) = 1
+) as landed_now
+{%- if is_incremental() %}
+-- a stored version that is newer stays as it is (only its key and version are read, not the row)
+where not exists (
+    select 1 from {{ this }} as stored
+    where stored.record_key = landed_now.record_key
+      and {{ staging_version(updated_column, 'stored') }} > landed_now._version
 )
-qualify row_number() over (
-    partition by record_key
-    order by {{ updated_column }} desc nulls last, _extracted_at desc nulls last, landed_date desc nulls last
-) = 1
+{%- endif %}
+{%- endmacro %}
+
+{#- The version order of a staged record (greater = newer; a missing value is the oldest). -#}
+{% macro staging_version(updated_column, alias) -%}
+(coalesce({{ alias }}.{{ updated_column }}, '-infinity'::timestamptz),
+ coalesce({{ alias }}._extracted_at, '-infinity'::timestamptz),
+ coalesce({{ alias }}.landed_date, '-infinity'::date))
+{%- endmacro %}
+
+{#- staging_changed(relation_alias=none): in an incremental run of a per-provider uc_* model, the filter
+    "the staged row was written after this model last ran" (`_loaded_at` later than the model's newest
+    `_loaded_at`, a literal so DuckDB skips the row groups written before); `true` on a first build or a
+    full refresh. A run that died half way is caught up by the next one. -#}
+{% macro staging_changed(relation_alias=none) -%}
+    {%- set column = (relation_alias ~ '.' if relation_alias else '') ~ '_loaded_at' -%}
+    {%- if not execute or not is_incremental() -%}{{ return('true') }}{%- endif -%}
+    {%- set watermark = run_query("select strftime(max(_loaded_at), '%Y-%m-%d %H:%M:%S.%f+00') from " ~ this)
+        .columns[0].values()[0] -%}
+    {%- if watermark is none -%}{{ return('true') }}{%- endif -%}
+    {{ return(column ~ " > cast('" ~ watermark ~ "' as timestamptz)") }}
+{%- endmacro %}
+
+{% macro staging_loaded_at() -%}
+cast('{{ run_started_at.isoformat() }}' as timestamptz)
 {%- endmacro %}
 
 {% macro staging_uc_id(provider, connection_column, source_id) -%}

@@ -4,10 +4,10 @@
   Every data test of the project has `where: "__uc_rows_of_this_run__"` (dbt_project.yml). dbt's own
   hook for that config, get_where_subquery, is overridden here to replace the placeholder:
   - no partition window (a plain `dbt build`, a full refresh): `true`, every row is tested;
-  - a windowed run, on a model that stamps `_loaded_at` (the uc_* tables): the rows loaded by this
-    run (`_loaded_at` = the run's start), i.e. exactly the days it rewrote;
-  - a windowed run, on a staging table of landed records (`landed_date`): the window's landing days;
-  - anything else (views, seeds, the small marts, sources): `true`.
+  - a windowed run, on a relation with `_loaded_at` (the staging tables, and the uc_call,
+    uc_recording and uc_comment views over the per-provider tables, where the filter reaches the
+    tables): the rows loaded by this run (`_loaded_at` = the run's start), i.e. exactly what it rewrote;
+  - anything else (seeds, the small marts, sources): `true`.
   So a daily run tests the day it built instead of rescanning the whole history for every test,
   and a full build still tests everything. A `where` written on a test itself is kept as it is.
 -#}
@@ -27,12 +27,10 @@
     {%- if not execute or uc_window() is none -%}{{ return('true') }}{%- endif -%}
     {#- load_relation looks the name up in the catalog: sources on the landing files are not there -#}
     {%- set stored = load_relation(relation) -%}
-    {%- if stored is none or stored.type == 'view' -%}{{ return('true') }}{%- endif -%}
+    {%- if stored is none -%}{{ return('true') }}{%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(stored) | map(attribute='name') | list -%}
     {%- if '_loaded_at' in columns -%}
         {{ return("_loaded_at = cast('" ~ run_started_at.isoformat() ~ "' as timestamptz)") }}
-    {%- elif 'landed_date' in columns -%}
-        {{ return(uc_day_filter('landed_date', uc_window_days())) }}
     {%- endif -%}
     {{ return('true') }}
 {%- endmacro %}

@@ -2,13 +2,11 @@
   The unified `uc_*` models as the union of every provider's staging model.
 
   uc_columns(model_name)  the contract's columns (dbt_project/README.md) with their types, in order.
-  uc_union(model_name)    `union all` of stg_<provider>__<model_name> over var('providers'), every
-                          column cast to the contract type so that providers cannot drift apart.
-  uc_incremental_union(model_name, day_expr)
-                          the rows an incremental `uc_*` model writes in this run: all of them on a
-                          first or unwindowed build; on a windowed build only the days touched
-                          (see uc_touched_days in uc_window.sql), with `_loaded_at` set to the run's
-                          start so that the marts can find what changed.
+  uc_union(model_name, with_loaded_at=false)
+                          `union all` of stg_<provider>__<model_name> over var('providers'), every
+                          column cast to the contract type so that providers cannot drift apart (plus
+                          the provider rows' `_loaded_at`: the uc_call, uc_recording and uc_comment
+                          views are this union over the per-provider incremental tables).
 -#}
 
 {% macro uc_columns(model_name) -%}
@@ -55,7 +53,7 @@
     {{ return(columns[model_name]) }}
 {%- endmacro %}
 
-{% macro uc_union(model_name) -%}
+{% macro uc_union(model_name, with_loaded_at=false) -%}
     {%- set providers = var('providers') -%}
     {%- if providers | length == 0 -%}
         {{ exceptions.raise_compiler_error("var('providers') is empty: list the provider ids to unify in dbt_project.yml") }}
@@ -63,26 +61,14 @@
     {%- for provider in providers %}
     select
         {%- for name, type in uc_columns(model_name) %}
-        cast({{ adapter.quote(name) }} as {{ type }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+        cast({{ adapter.quote(name) }} as {{ type }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last or with_loaded_at }}
         {%- endfor %}
+        {%- if with_loaded_at %}
+        cast(_loaded_at as timestamptz) as _loaded_at
+        {%- endif %}
     from {{ ref('stg_' ~ provider ~ '__' ~ model_name) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
-{%- endmacro %}
-
-{% macro uc_incremental_union(model_name, day_expr) -%}
-    {%- set touched = uc_touched_days(model_name, day_expr) -%}
-with staged as (
-    {{ uc_union(model_name) }}
-)
-
-select
-    *,
-    cast('{{ run_started_at.isoformat() }}' as timestamptz) as _loaded_at
-from staged
-{%- if touched is not none %}
-where {{ uc_day_filter(day_expr, touched) }}
-{%- endif %}
 {%- endmacro %}
 
 {#- A provider's staging model for data the provider does not have: the contract's columns, no rows. -#}
@@ -90,14 +76,15 @@ where {{ uc_day_filter(day_expr, touched) }}
 select
     {%- for name, type in uc_columns(model_name) %}
     {% if name == 'provider' %}'{{ provider }}'{% else %}cast(null as {{ type }}){% endif %} as {{ name }}{{ ',' if not loop.last }}
-    {%- endfor %}
+    {%- endfor %},
+    cast(null as timestamptz) as _loaded_at
 where false
 {%- endmacro %}
 
 {#- uc_incremental_dimension(model_name): an incremental `uc_*` dimension (uc_user, uc_contact), one row
     per id. The provider models yield what the run's window landed; a row already stored for the same
     id competes with it, and the latest `_extracted_at` wins (the new row on a tie), so re-running an
-    old day never replaces a newer version. `_loaded_at` is the run's start, as in uc_incremental_union. -#}
+    old day never replaces a newer version. `_loaded_at` is the run's start. -#}
 {% macro uc_incremental_dimension(model_name) -%}
 with staged as (
     {{ uc_union(model_name) }}
@@ -115,7 +102,7 @@ candidates as (
 
 select
     * exclude (_priority),
-    cast('{{ run_started_at.isoformat() }}' as timestamptz) as _loaded_at
+    {{ staging_loaded_at() }} as _loaded_at
 from candidates
 qualify row_number() over (partition by id order by _extracted_at desc nulls last, _priority desc) = 1
 {%- endmacro %}

@@ -58,7 +58,8 @@ def provider_relation(provider: str, model: str) -> str:
     """SQL relation of one provider's rows of a unified model, in the contract's columns."""
     if model in MERGED_IN_UC:
         return f"(select * exclude (_loaded_at) from uc.{model} where provider = '{provider}')"
-    return f"staging.stg_{provider}__{model}"
+    # `_loaded_at` says which run wrote the row; it is not a contract column
+    return f"(select * exclude (_loaded_at) from staging.stg_{provider}__{model})"
 
 
 def provider_columns(data_dir: Path, provider: str, model: str) -> list[str]:

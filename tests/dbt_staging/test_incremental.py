@@ -3,6 +3,7 @@ day's window runs last (deduped within the batch and against the rows already st
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -46,12 +47,17 @@ def test_later_version_wins_whatever_order_the_days_run(data_dir: Path) -> None:
     ac = staged(data_dir, "select source_id, outcome, talk_s from staging.stg_aircall__uc_call")
     assert [(r["source_id"], r["outcome"], r["talk_s"]) for r in ac] == [("780836699", "ANSWERED", 15)]
 
-    # Re-running the older day (a lookback) must not bring the older versions back.
+    # Re-running the older day (a lookback) must not bring the older versions back, nor rewrite the
+    # newer stored rows (their `_loaded_at` stays, so the uc_* models have nothing to redo).
+    stamps = ("select _loaded_at from staging.stg_zendesk__calls "
+              "union all select _loaded_at from staging.stg_aircall__calls")
+    before = staged(data_dir, stamps)
     dbtrun.build(data_dir, select, vars=window(DAY1))
     zd = staged(data_dir, "select wrap_up_time, landed_date from staging.stg_zendesk__calls")
     assert [(r["wrap_up_time"], r["landed_date"]) for r in zd] == [(90, DAY2)]
     ac = staged(data_dir, "select status, landed_date from staging.stg_aircall__calls")
     assert [(r["status"], r["landed_date"]) for r in ac] == [("done", DAY2)]
+    assert staged(data_dir, stamps) == before
 
 
 def test_full_history_run_dedupes_within_the_batch(data_dir: Path) -> None:
@@ -65,3 +71,32 @@ def test_full_history_run_dedupes_within_the_batch(data_dir: Path) -> None:
     rows = staged(data_dir, "select source_id, outcome, missed_reason from staging.stg_zendesk__uc_call")
     assert [(r["source_id"], r["outcome"], r["missed_reason"]) for r in rows] == [
         ("123", "ABANDONED", "abandoned_in_queue")]
+
+
+def test_provider_uc_tables_rewrite_only_what_staging_wrote_since(data_dir: Path) -> None:
+    call = samples.fixture_json("zendesk_talk_incremental_call_object.json")
+    samples.land(data_dir, "zendesk", "calls", DAY1, [(str(call["id"]), call)])
+    samples.land(data_dir, "zendesk", "legs", DAY1, [])
+    created = samples.fixture_json("aircall_webhook_call_created_outbound.json")["data"]
+    samples.land(data_dir, "aircall", "calls", DAY1, [(str(created["id"]), created)])
+    select = "staging.zendesk staging.aircall"
+    dbtrun.build(data_dir, select, vars=window(DAY1))
+    rows = "select id, transfer_count, _loaded_at from staging.stg_{}__uc_call"
+    [zd1] = staged(data_dir, rows.format("zendesk"))
+    [ac1] = staged(data_dir, rows.format("aircall"))
+    assert zd1["transfer_count"] is None  # no legs seen yet
+
+    # Day 2 lands only a leg of the Zendesk call (an agent leg transferred from another agent).
+    leg = {**samples.fixture_json("zendesk_talk_incremental_leg_object.json"), "call_id": call["id"],
+           "type": "agent", "agent_id": 7, "transferred_from": 6}
+    samples.land(data_dir, "zendesk", "legs", DAY2, [(str(leg["id"]), leg)])
+    dbtrun.build(data_dir, select, vars=window(DAY2))
+    [zd2] = staged(data_dir, rows.format("zendesk"))
+    [ac2] = staged(data_dir, rows.format("aircall"))
+    assert (zd2["id"], zd2["transfer_count"]) == (zd1["id"], 1)
+    assert zd2["_loaded_at"] > zd1["_loaded_at"]
+    assert ac2 == ac1  # nothing of it was staged again: not rewritten
+    # the per-provider tables read only what staging wrote after their own newest row, as a literal
+    compiled = (data_dir / "target" / "compiled" / "uc_pipeline" / "models" / "staging" / "aircall"
+                / "stg_aircall__uc_call.sql").read_text()
+    assert re.search(r"_loaded_at > cast\('[0-9-]+ [0-9:.]+\+00' as timestamptz\)", compiled), compiled

@@ -277,14 +277,25 @@ def generate(days: list[date], calls_per_day: int = 40, seed: int = 7, hours: ra
     return data
 
 
+def _landed_date(row: dict[str, Any]) -> date:
+    """The landing day a stand-in row came from: its own `_landed_date` when a test sets one (a
+    record re-landed with a later partition), else the day of the call or of the row itself."""
+    if row.get("_landed_date"):
+        return row["_landed_date"]
+    if row.get("call_date"):
+        return row["call_date"]
+    return (row.get("start_at") or row.get("created_at") or row["_extracted_at"]).date()
+
+
 def write_rows(project: DbtProject, data: StandinData) -> None:
     """(Re)write the Parquet files the stand-in staging models read."""
     folder = project.data_dir / "standin"
     folder.mkdir(exist_ok=True)
     for provider in PROVIDERS:
         for model in MODELS:
-            schema = pa.schema([(name, _TYPES[kind]) for name, kind in CONTRACT[model]])
-            rows = [r for r in data.rows[model] if r["provider"] == provider]
+            columns = [(name, _TYPES[kind]) for name, kind in CONTRACT[model]]
+            schema = pa.schema([*columns, ("_landed_date", pa.date32())])
+            rows = [{**r, "_landed_date": _landed_date(r)} for r in data.rows[model] if r["provider"] == provider]
             table = pa.Table.from_pylist(rows, schema=schema)
             pq.write_table(table, folder / f"{provider}__{model}.parquet")
 
@@ -299,9 +310,14 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
     for provider in PROVIDERS:
         for model in MODELS:
             path = project.data_dir / "standin" / f"{provider}__{model}.parquet"
+            # Like the real per-provider tables: incremental by id, a run writes the rows of the
+            # landing days it reads (all of them without a window), stamped with its start.
             (models / f"stg_{provider}__{model}.sql").write_text(
-                "{{ config(materialized='table', tags=['unpartitioned']) }}\n"
-                f"select * from read_parquet('{path}')\n"
+                "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete+insert',"
+                " tags=['unpartitioned']) }}\n"
+                "select * exclude (_landed_date), {{ staging_loaded_at() }} as _loaded_at\n"
+                f"from read_parquet('{path}')\n"
+                "where {{ landing_window_filter('_landed_date') }}\n"
             )
         with (seeds / f"{provider}_field_coverage.csv").open("w", newline="") as out:
             writer = csv.writer(out)

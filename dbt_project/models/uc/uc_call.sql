@@ -1,13 +1,7 @@
 {#-
-  uc_call: one row per call of every provider (the union of stg_<provider>__uc_call), plus
-  `_loaded_at`. Incremental by `call_date`: a windowed run rewrites exactly the touched days.
+  uc_call: one row per call of every provider, a view over the per-provider incremental tables
+  stg_<provider>__uc_call (each row carries the `_loaded_at` of the run that wrote it).
 -#}
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='call_date',
-    on_schema_change='fail',
-    tags=['partitioned'],
-) }}
+{{ config(materialized='view', tags=['partitioned']) }}
 
-{{ uc_incremental_union('uc_call', 'call_date') }}
+{{ uc_union('uc_call', with_loaded_at=true) }}

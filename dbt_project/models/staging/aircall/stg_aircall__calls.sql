@@ -10,9 +10,12 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{%- set aircall_user = '{"id": "VARCHAR", "name": "VARCHAR", "email": "VARCHAR"}' %}
+
 with landed as (
-    -- each record is parsed once; every field below is read from this struct
-    select *, json_transform(_record, '{"id": "VARCHAR", "sid": "VARCHAR", "direction": "VARCHAR", "status": "VARCHAR", "missed_call_reason": "VARCHAR", "started_at": "VARCHAR", "answered_at": "VARCHAR", "ended_at": "VARCHAR", "duration": "VARCHAR", "raw_digits": "VARCHAR", "asset": "VARCHAR", "recording": "VARCHAR", "voicemail": "VARCHAR", "archived": "VARCHAR", "cost": "VARCHAR", "hangup_cause": "VARCHAR", "user": "JSON", "number": "JSON", "contact": "JSON", "assigned_to": "JSON", "transferred_by": "JSON", "transferred_to": "JSON", "teams": "JSON", "comments": "JSON", "tags": "JSON"}') as r
+    -- each record is parsed once, into typed fields and nested structs (no JSON text is kept, so
+    -- nothing downstream parses again)
+    select *, json_transform(_record, '{"id": "VARCHAR", "sid": "VARCHAR", "direction": "VARCHAR", "status": "VARCHAR", "missed_call_reason": "VARCHAR", "started_at": "VARCHAR", "answered_at": "VARCHAR", "ended_at": "VARCHAR", "duration": "VARCHAR", "raw_digits": "VARCHAR", "asset": "VARCHAR", "recording": "VARCHAR", "voicemail": "VARCHAR", "archived": "VARCHAR", "cost": "VARCHAR", "hangup_cause": "VARCHAR", "user": {{ aircall_user }}, "assigned_to": {{ aircall_user }}, "transferred_by": {{ aircall_user }}, "transferred_to": {{ aircall_user }}, "number": {"id": "VARCHAR", "name": "VARCHAR", "digits": "VARCHAR"}, "contact": {"id": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR", "company_name": "VARCHAR", "emails": [{"value": "VARCHAR"}], "phone_numbers": [{"value": "VARCHAR"}]}, "comments": [{"id": "VARCHAR", "content": "VARCHAR", "posted_at": "VARCHAR", "posted_by": {{ aircall_user }}}], "tags": [{"tagged_at": "VARCHAR"}]}') as r
     from {{ landing_source('aircall', 'calls') }}
 ),
 
@@ -36,21 +39,20 @@ parsed as (
         cast(r.archived as boolean) as archived,
         r.cost as cost,
         r.hangup_cause as hangup_cause,
-        (r."user"->>'$.id') as user_id,
-        (r."user"->>'$.name') as user_name,
-        (r."user"->>'$.email') as user_email,
-        (r."number"->>'$.id') as number_id,
-        (r."number"->>'$.name') as number_name,
-        (r."number"->>'$.digits') as number_digits,
-        (r.contact->>'$.id') as contact_id,
+        r."user".id as user_id,
+        r."user".name as user_name,
+        r."user".email as user_email,
+        r."number".id as number_id,
+        r."number".name as number_name,
+        r."number".digits as number_digits,
+        r.contact.id as contact_id,
         r.contact as contact,
         r."user" as "user",
         r.assigned_to as assigned_to,
         r.transferred_by as transferred_by,
         r.transferred_to as transferred_to,
-        coalesce(r.teams, '[]'::json) as teams,
-        coalesce(r.comments, '[]'::json) as comments,
-        coalesce(r.tags, '[]'::json) as tags,
+        coalesce(r.comments, []) as comments,
+        coalesce(r.tags, []) as tags,
         _record_id,
         _extracted_at,
         "date" as landed_date

@@ -9,8 +9,15 @@
   answer, or start -> end for an unanswered inbound call. Queue = the Aircall number (line) an inbound
   call came in on; an outbound call's number is the line it was made from, not a queue.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with calls as (
     select * from {{ ref('stg_aircall__calls') }}
+    where {{ staging_changed() }}
 ),
 
 mapped as (
@@ -37,8 +44,8 @@ select
     started_at as created_at,
     greatest(
         started_at, answered_at, ended_at,
-        {{ staging_epoch("list_max(list_transform(json_extract_string(comments, '$[*].posted_at'), lambda v: cast(v as double)))") }},
-        {{ staging_epoch("list_max(list_transform(json_extract_string(tags, '$[*].tagged_at'), lambda v: cast(v as double)))") }}
+        {{ staging_epoch("list_max(list_transform(comments, lambda c: cast(c.posted_at as double)))") }},
+        {{ staging_epoch("list_max(list_transform(tags, lambda t: cast(t.tagged_at as double)))") }}
     ) as updated_at,
     started_at as start_at,
     answered_at,
@@ -68,7 +75,8 @@ select
     case when ended_at is not null then coalesce(duration, {{ staging_seconds('ended_at', 'started_at') }}) end
         as duration_s,
     recording is not null or coalesce(asset like '%/recording%', false) as has_recording,
-    cast(case when (transferred_to->>'$.id') is not null then 1 else 0 end as integer) as transfer_count,
+    cast(case when transferred_to.id is not null then 1 else 0 end as integer) as transfer_count,
     'call_log' as record_source,
-    _extracted_at
+    _extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at
 from mapped

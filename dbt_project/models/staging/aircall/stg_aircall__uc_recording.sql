@@ -5,8 +5,15 @@
   Aircall login); the `recording`/`voicemail` mp3 URLs are signed S3 links that expire after 10
   minutes and are never kept. Aircall gives no start/end or length of the media itself.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with calls as (
     select * from {{ ref('stg_aircall__calls') }}
+    where {{ staging_changed() }}
 ),
 
 media as (
@@ -34,5 +41,6 @@ select
     case when asset like '%/' || kind || '%' then asset end as web_url,
     cast(null as timestamptz) as created_at,
     cast(null as timestamptz) as updated_at,
-    _extracted_at
+    _extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at
 from media

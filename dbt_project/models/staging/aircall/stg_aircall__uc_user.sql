@@ -17,14 +17,14 @@ seen as (
     union all
     select connection_id, _extracted_at, transferred_to from calls
     union all
-    select connection_id, _extracted_at, unnest(json_extract(comments, '$[*].posted_by')) from calls
+    select connection_id, _extracted_at, unnest(list_transform(comments, lambda c: c.posted_by)) from calls
 ),
 
 latest as (
-    select connection_id, (u->>'$.id') as user_id, u, _extracted_at
+    select connection_id, u.id as user_id, u, _extracted_at
     from seen
-    where (u->>'$.id') is not null
-    qualify row_number() over (partition by connection_id, (u->>'$.id') order by _extracted_at desc) = 1
+    where u.id is not null
+    qualify row_number() over (partition by connection_id, u.id order by _extracted_at desc) = 1
 )
 
 select
@@ -32,8 +32,8 @@ select
     'aircall' as provider,
     connection_id,
     user_id as source_id,
-    (u->>'$.name') as name,
-    (u->>'$.email') as email,
+    u.name as name,
+    u.email as email,
     cast(null as varchar) as phone,
     cast(null as varchar) as extension,
     _extracted_at

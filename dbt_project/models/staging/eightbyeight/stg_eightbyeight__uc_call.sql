@@ -9,12 +9,26 @@
   every dialled channel INBOUND. The queue is the inbound queue; the constants QUEUE_OUTBOUND and
   QUEUE_DIRECT_AGENT_ACCESS mean "no queue".
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with recordings as (
     select
         *,
         coalesce(transaction_id, recording_id) as call_key,
         start_date + to_seconds(duration) as end_date
-    from {{ ref('stg_eightbyeight__recordings') }}
+    from {{ ref('stg_eightbyeight__recordings') }} as r
+    {%- if is_incremental() %}
+    where exists (
+        select 1 from {{ ref('stg_eightbyeight__recordings') }} as changed
+        where {{ staging_changed('changed') }}
+          and changed.connection_id = r.connection_id
+          and coalesce(changed.transaction_id, changed.recording_id) = coalesce(r.transaction_id, r.recording_id)
+    )
+    {%- endif %}
 ),
 
 calls as (
@@ -65,5 +79,6 @@ select
     true as has_recording,
     cast(null as integer) as transfer_count,
     'recording_metadata' as record_source,
-    _extracted_at
+    _extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at
 from calls

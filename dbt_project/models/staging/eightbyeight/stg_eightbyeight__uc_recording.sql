@@ -3,8 +3,15 @@
   is the `filename` (unique per recording). The API gives the file name, not a link: fetching the
   audio needs the tenant token, so `web_url` is NULL.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 with recordings as (
     select * from {{ ref('stg_eightbyeight__recordings') }}
+    where {{ staging_changed() }}
 )
 
 select
@@ -24,5 +31,6 @@ select
     cast(null as varchar) as web_url,
     cast(null as timestamptz) as created_at,
     cast(null as timestamptz) as updated_at,
-    _extracted_at
+    _extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at
 from recordings

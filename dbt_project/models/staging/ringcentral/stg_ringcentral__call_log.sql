@@ -1,6 +1,6 @@
 {#-
   RingCentral call-log records (company call log, Detailed view), one row per (connection, record
-  id), typed; `legs` stays JSON for the session-level models. Times are ISO-8601 with `Z` (ms). The
+  id), typed; `legs` is a list of structs (the leg fields the session-level models use). Times are ISO-8601 with `Z` (ms). The
   version with the latest `lastModifiedTime` (then the latest extraction) wins.
 -#}
 {{ config(
@@ -11,8 +11,8 @@
 ) }}
 
 with landed as (
-    -- each record is parsed once; every field below is read from this struct
-    select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "telephonySessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "action": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "reasonDescription": "VARCHAR", "internalType": "VARCHAR", "transport": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": "JSON", "to": "JSON", "extension": "JSON", "recording": "JSON", "message": "JSON", "legs": "JSON"}') as r
+    -- each record is parsed once, into typed fields and structs; `legs` becomes a list of structs
+    select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "telephonySessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "action": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "reasonDescription": "VARCHAR", "internalType": "VARCHAR", "transport": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "extension": {"id": "VARCHAR"}, "recording": {"id": "VARCHAR", "type": "VARCHAR", "contentUri": "VARCHAR"}, "message": {"id": "VARCHAR", "type": "VARCHAR"}, "legs": [{"legType": "VARCHAR", "master": "VARCHAR", "legIndex": "VARCHAR", "startTime": "VARCHAR", "result": "VARCHAR", "extension": {"id": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}}]}') as r
     from {{ landing_source('ringcentral', 'call_log') }}
 ),
 
@@ -34,20 +34,20 @@ parsed as (
         r.reasonDescription as reason_description,
         r.internalType as internal_type,
         r.transport as transport,
-        (r."from"->>'$.phoneNumber') as from_phone_number,
-        (r."from"->>'$.extensionNumber') as from_extension_number,
-        (r."from"->>'$.extensionId') as from_extension_id,
-        (r."from"->>'$.name') as from_name,
-        (r."to"->>'$.phoneNumber') as to_phone_number,
-        (r."to"->>'$.extensionNumber') as to_extension_number,
-        (r."to"->>'$.extensionId') as to_extension_id,
-        (r."to"->>'$.name') as to_name,
-        (r.extension->>'$.id') as extension_id,
-        (r.recording->>'$.id') as recording_id,
-        (r.recording->>'$.type') as recording_type,
-        (r.recording->>'$.contentUri') as recording_content_uri,
-        (r.message->>'$.id') as message_id,
-        (r.message->>'$.type') as message_type,
+        r."from".phoneNumber as from_phone_number,
+        r."from".extensionNumber as from_extension_number,
+        r."from".extensionId as from_extension_id,
+        r."from".name as from_name,
+        r."to".phoneNumber as to_phone_number,
+        r."to".extensionNumber as to_extension_number,
+        r."to".extensionId as to_extension_id,
+        r."to".name as to_name,
+        r.extension.id as extension_id,
+        r.recording.id as recording_id,
+        r.recording.type as recording_type,
+        r.recording.contentUri as recording_content_uri,
+        r.message.id as message_id,
+        r.message.type as message_type,
         cast(r.deleted as boolean) as deleted,
         {{ staging_iso("r.lastModifiedTime") }} as last_modified_time,
         r.legs as legs,

@@ -48,7 +48,7 @@ with records as (
 ),
 
 legs as (
-    select connection_id, call_key, unnest(json_extract(legs, '$[*]')) as leg
+    select connection_id, call_key, unnest(legs) as leg
     from records
     where legs is not null
 ),
@@ -57,20 +57,20 @@ agent_leg as (
     select
         connection_id,
         call_key,
-        (leg->>'$.extension.id') as ext_id,
-        (leg->>'$.to.name') as ext_name,
-        coalesce(leg->>'$.to.extensionNumber', (leg->>'$.to.phoneNumber')) as ext_phone,
-        case when (leg->>'$.result') = 'Accepted' then {{ staging_iso("(leg->>'$.startTime')") }} end as answered_at
+        leg.extension.id as ext_id,
+        leg."to".name as ext_name,
+        coalesce(leg."to".extensionNumber, leg."to".phoneNumber) as ext_phone,
+        case when leg.result = 'Accepted' then {{ staging_iso("leg.startTime") }} end as answered_at
     from legs
-    where (leg->>'$.legType') = 'Accept' and not coalesce(cast(leg->>'$.master' as boolean), false)
+    where leg.legType = 'Accept' and not coalesce(cast(leg.master as boolean), false)
     qualify row_number() over (
         partition by connection_id, call_key
-        order by {{ staging_iso("(leg->>'$.startTime')") }}, cast(leg->>'$.legIndex' as integer)
+        order by {{ staging_iso("leg.startTime") }}, cast(leg.legIndex as integer)
     ) = 1
 ),
 
 transfers as (
-    select connection_id, call_key, count(*) filter (where (leg->>'$.legType') = 'TransferCall') as transfer_count
+    select connection_id, call_key, count(*) filter (where leg.legType = 'TransferCall') as transfer_count
     from legs
     group by all
 ),
@@ -104,6 +104,7 @@ select
     s.updated_at,
     s.has_recording,
     s._extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at,
     case when s.any_answered then 'ANSWERED' else f.record_outcome end as outcome,
     f.reason,
     f.result,

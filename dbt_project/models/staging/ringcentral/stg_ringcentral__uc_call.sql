@@ -11,6 +11,12 @@
   (RingCentral reports no hold time). The queue is the extension an inbound call was dialled to
   when another extension (the agent) took it.
 -#}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
 select
     {{ staging_uc_id('ringcentral', 'connection_id', 'call_key') }} as id,
     'ringcentral' as provider,
@@ -47,5 +53,7 @@ select
     has_recording,
     cast(transfer_count as integer) as transfer_count,
     'call_log' as record_source,
-    _extracted_at
+    _extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at
 from {{ ref('stg_ringcentral__sessions') }}
+where {{ staging_changed() }}

@@ -5,14 +5,28 @@
   that expires within the hour, so it is not a link a person can open later. The call log gives no
   start/end or length of the media (the recording metadata endpoint does; it is not extracted).
 -#}
-with records as (
-    select *, coalesce(session_id, record_id) as call_key
-    from {{ ref('stg_ringcentral__call_log') }}
-),
-
-sessions as (
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+with sessions as (
     select connection_id, call_key, type, user_ext_id, user_name
     from {{ ref('stg_ringcentral__sessions') }}
+    where {{ staging_changed() }}
+),
+
+records as (
+    select *, coalesce(session_id, record_id) as call_key
+    from {{ ref('stg_ringcentral__call_log') }} as r
+    {%- if is_incremental() %}
+    -- a session is recomputed whenever one of its records is staged
+    where exists (
+        select 1 from sessions
+        where sessions.connection_id = r.connection_id and sessions.call_key = coalesce(r.session_id, r.record_id)
+    )
+    {%- endif %}
 ),
 
 media as (
@@ -42,7 +56,8 @@ select
     cast(null as varchar) as web_url,
     cast(null as timestamptz) as created_at,
     cast(null as timestamptz) as updated_at,
-    media._extracted_at
+    media._extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at
 from media
 left join sessions on media.connection_id = sessions.connection_id and media.call_key = sessions.call_key
 qualify row_number() over (partition by media.connection_id, media_id, kind order by media._extracted_at desc) = 1

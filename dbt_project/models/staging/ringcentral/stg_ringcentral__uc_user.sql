@@ -10,7 +10,7 @@ with records as (
 ),
 
 legs as (
-    select connection_id, _extracted_at, unnest(json_extract(legs, '$[*]')) as leg
+    select connection_id, _extracted_at, unnest(legs) as leg
     from records
     where legs is not null
 ),
@@ -29,12 +29,12 @@ parties as (
     union all
     -- legs that rang an agent or transferred the call to one
     -- (the leg's `extension` is the extension it rang; its `to` party may omit the id)
-    select connection_id, _extracted_at, coalesce((leg->>'$.extension.id'), (leg->>'$.to.extensionId')),
-           (leg->>'$.to.name'), (leg->>'$.to.phoneNumber'), (leg->>'$.to.extensionNumber')
+    select connection_id, _extracted_at, coalesce(leg.extension.id, leg."to".extensionId),
+           leg."to".name, leg."to".phoneNumber, leg."to".extensionNumber
     from legs
-    where (leg->>'$.legType') in ('Accept', 'TransferCall')
-      and not coalesce(cast((leg->>'$.master') as boolean), false)
-      and coalesce((leg->>'$.extension.id'), (leg->>'$.to.extensionId')) is not null
+    where leg.legType in ('Accept', 'TransferCall')
+      and not coalesce(cast(leg.master as boolean), false)
+      and coalesce(leg.extension.id, leg."to".extensionId) is not null
 )
 
 select

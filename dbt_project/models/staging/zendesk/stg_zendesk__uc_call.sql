@@ -10,14 +10,37 @@
   Wait: `time_to_answer`, else (not answered) `wait_time` plus the IVR time. The export names
   no external number (`phone_number` is the Talk line) and no agent or group names.
 -#}
-with calls as (
-    select * from {{ ref('stg_zendesk__calls') }}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+{%- set changed_calls %}
+    {%- if is_incremental() %}
+    where exists (
+        select 1 from changed where changed.connection_id = c.connection_id and changed.call_id = c.call_id
+    )
+    {%- endif %}
+{%- endset %}
+
+with changed as (
+    select connection_id, call_id from {{ ref('stg_zendesk__calls') }} where {{ staging_changed() }}
+    union
+    -- a leg staged later changes the call's transfers
+    select connection_id, call_id from {{ ref('stg_zendesk__legs') }} where {{ staging_changed() }}
+),
+
+calls as (
+    select * from {{ ref('stg_zendesk__calls') }} as c
+    {{ changed_calls }}
 ),
 
 transfers as (
     select connection_id, call_id, count(*) filter (where transferred_from is not null) as transfer_count
-    from {{ ref('stg_zendesk__legs') }}
-    where leg_type = 'agent'
+    from {{ ref('stg_zendesk__legs') }} as c
+    {{ changed_calls }}
+    {{ 'and' if is_incremental() else 'where' }} leg_type = 'agent'
     group by all
 ),
 
@@ -70,5 +93,6 @@ select
     coalesce(recording_time, 0) > 0 as has_recording,
     cast(case when has_legs then leg_transfers end as integer) as transfer_count,
     'call_log' as record_source,
-    _extracted_at
+    _extracted_at,
+    {{ staging_loaded_at() }} as _loaded_at
 from mapped
