@@ -252,8 +252,10 @@ def main() -> None:
         print(f"uc_call rows: {uc_calls}")
         print(f"full dbt build: {full:.1f}s")
         window = json.dumps({"uc_start_date": str(last_day), "uc_end_date": str(last_day)})
-        one_day = dbt(["build", "--select", "tag:partitioned", "--vars", window], data_dir, target)
-        print(f"one-day partitioned build, models and their tests ({last_day}): {one_day:.1f}s")
+        # as Dagster's daily partition runs it (unit tests are left to CI)
+        one_day = dbt(["build", "--select", "tag:partitioned", "--exclude-resource-type", "unit_test",
+                       "--vars", window], data_dir, target)
+        print(f"one-day partitioned build, models and their data tests ({last_day}): {one_day:.1f}s")
         one_day_run = dbt(["run", "--select", "tag:partitioned", "--vars", window], data_dir, target)
         print(f"one-day partitioned run, models only ({last_day}): {one_day_run:.1f}s")
         for name, seconds in kpi_times(data_dir / "warehouse.duckdb").items():
