@@ -20,14 +20,15 @@ with recordings as (
         *,
         coalesce(transaction_id, recording_id) as call_key,
         start_date + to_seconds(duration) as end_date
-    from {{ ref('stg_eightbyeight__recordings') }} as r
+    from {{ ref('stg_eightbyeight__recordings') }}
     {%- if is_incremental() %}
-    where exists (
-        select 1 from {{ ref('stg_eightbyeight__recordings') }} as changed
-        where {{ staging_changed('changed') }}
-          and changed.connection_id = r.connection_id
-          and coalesce(changed.transaction_id, changed.recording_id) = coalesce(r.transaction_id, r.recording_id)
-    )
+    {%- set call_of = "connection_id || ':' || coalesce(transaction_id, recording_id)" %}
+    {%- set changed_calls -%}
+        select {{ call_of }} from {{ ref('stg_eightbyeight__recordings') }} where {{ staging_changed() }}
+    {%- endset %}
+    -- every recording of a call that has a recording staged since the last run
+    where landed_date >= {{ staging_first_landed_day(ref('stg_eightbyeight__recordings'), call_of, changed_calls) }}
+      and {{ call_of }} in ({{ changed_calls }})
     {%- endif %}
 ),
 

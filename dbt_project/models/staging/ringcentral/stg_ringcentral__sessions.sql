@@ -39,11 +39,13 @@ with records as (
     from {{ ref('stg_ringcentral__call_log') }}
     where coalesce(record_type, 'Voice') = 'Voice' and not coalesce(deleted, false)
     {%- if is_incremental() and uc_window() is not none %}
-      and connection_id || ':' || coalesce(session_id, record_id) in (
-          select connection_id || ':' || coalesce(session_id, record_id)
-          from {{ ref('stg_ringcentral__call_log') }}
+      {%- set session_key = "connection_id || ':' || coalesce(session_id, record_id)" %}
+      {%- set window_sessions -%}
+          select {{ session_key }} from {{ ref('stg_ringcentral__call_log') }}
           where {{ uc_day_filter('landed_date', uc_window_days()) }}
-      )
+      {%- endset %}
+      and landed_date >= {{ staging_first_landed_day(ref('stg_ringcentral__call_log'), session_key, window_sessions) }}
+      and {{ session_key }} in ({{ window_sessions }})
     {%- endif %}
 ),
 

@@ -19,13 +19,16 @@ with sessions as (
 
 records as (
     select *, coalesce(session_id, record_id) as call_key
-    from {{ ref('stg_ringcentral__call_log') }} as r
+    from {{ ref('stg_ringcentral__call_log') }}
     {%- if is_incremental() %}
-    -- a session is recomputed whenever one of its records is staged
-    where exists (
-        select 1 from sessions
-        where sessions.connection_id = r.connection_id and sessions.call_key = coalesce(r.session_id, r.record_id)
-    )
+    {%- set session_of = "connection_id || ':' || coalesce(session_id, record_id)" %}
+    {%- set changed_sessions -%}
+        select connection_id || ':' || call_key from {{ ref('stg_ringcentral__sessions') }} where {{ staging_changed() }}
+    {%- endset %}
+    -- the records of the sessions recomputed since the last run (a session is recomputed whenever one
+    -- of its records is staged)
+    where landed_date >= {{ staging_first_landed_day(ref('stg_ringcentral__call_log'), session_of, changed_sessions) }}
+      and {{ session_of }} in ({{ changed_sessions }})
     {%- endif %}
 ),
 

@@ -16,31 +16,30 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
-{%- set changed_calls %}
-    {%- if is_incremental() %}
-    where exists (
-        select 1 from changed where changed.connection_id = c.connection_id and changed.call_id = c.call_id
-    )
-    {%- endif %}
-{%- endset %}
-
-with changed as (
-    select connection_id, call_id from {{ ref('stg_zendesk__calls') }} where {{ staging_changed() }}
+{%- set call_of = "connection_id || ':' || call_id" %}
+{%- set changed_calls -%}
+    select {{ call_of }} from {{ ref('stg_zendesk__calls') }} where {{ staging_changed() }}
     union
     -- a leg staged later changes the call's transfers
-    select connection_id, call_id from {{ ref('stg_zendesk__legs') }} where {{ staging_changed() }}
-),
+    select {{ call_of }} from {{ ref('stg_zendesk__legs') }} where {{ staging_changed() }}
+{%- endset %}
 
-calls as (
-    select * from {{ ref('stg_zendesk__calls') }} as c
-    {{ changed_calls }}
+with calls as (
+    select * from {{ ref('stg_zendesk__calls') }}
+    {%- if is_incremental() %}
+    where landed_date >= {{ staging_first_landed_day(ref('stg_zendesk__calls'), call_of, changed_calls) }}
+      and {{ call_of }} in ({{ changed_calls }})
+    {%- endif %}
 ),
 
 transfers as (
     select connection_id, call_id, count(*) filter (where transferred_from is not null) as transfer_count
-    from {{ ref('stg_zendesk__legs') }} as c
-    {{ changed_calls }}
-    {{ 'and' if is_incremental() else 'where' }} leg_type = 'agent'
+    from {{ ref('stg_zendesk__legs') }}
+    where leg_type = 'agent'
+    {%- if is_incremental() %}
+      and landed_date >= {{ staging_first_landed_day(ref('stg_zendesk__legs'), call_of, changed_calls) }}
+      and {{ call_of }} in ({{ changed_calls }})
+    {%- endif %}
     group by all
 ),
 
