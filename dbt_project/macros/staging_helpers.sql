@@ -22,11 +22,21 @@
 -#}
 
 {% macro staging_keep_latest(relation, updated_column) -%}
+    {%- set landed_more_than_once -%}
+        (select record_key from {{ relation }} group by record_key having count(*) > 1)
+    {%- endset %}
 select * exclude (_version), {{ staging_loaded_at() }} as _loaded_at
 from (
+    -- most records land once: only the keys landed more than once go through the window (sorting
+    -- every row of a full build by key cost more than parsing them)
     select *, {{ staging_version(updated_column, relation) }} as _version
     from {{ relation }}
-    qualify row_number() over (partition by record_key order by _version desc) = 1
+    where record_key not in {{ landed_more_than_once }}
+    union all
+    (select *, {{ staging_version(updated_column, relation) }} as _version
+     from {{ relation }}
+     where record_key in {{ landed_more_than_once }}
+     qualify row_number() over (partition by record_key order by _version desc) = 1)
 ) as landed_now
 {%- if is_incremental() %}
 -- a stored version that is newer stays as it is (only its key and version are read, not the row)
