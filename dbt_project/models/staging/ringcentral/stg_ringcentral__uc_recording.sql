@@ -11,10 +11,12 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
+{%- set changed = staging_changed() %}
+
 with sessions as (
     select connection_id, call_key, type, user_ext_id, user_name
     from {{ ref('stg_ringcentral__sessions') }}
-    where {{ staging_changed() }}
+    where {{ changed }}
 ),
 
 records as (
@@ -23,7 +25,7 @@ records as (
     {%- if is_incremental() %}
     {%- set session_of = "connection_id || ':' || coalesce(session_id, record_id)" %}
     {%- set changed_sessions -%}
-        select connection_id || ':' || call_key from {{ ref('stg_ringcentral__sessions') }} where {{ staging_changed() }}
+        select connection_id || ':' || call_key from {{ ref('stg_ringcentral__sessions') }} where {{ changed }}
     {%- endset %}
     -- the records of the sessions recomputed since the last run (a session is recomputed whenever one
     -- of its records is staged)

@@ -17,11 +17,12 @@
     on_schema_change='append_new_columns',
 ) }}
 {%- set call_of = "connection_id || ':' || call_id" %}
+{%- set changed = staging_changed() %}
 {%- set changed_calls -%}
-    select {{ call_of }} from {{ ref('stg_zendesk__calls') }} where {{ staging_changed() }}
+    select {{ call_of }} from {{ ref('stg_zendesk__calls') }} where {{ changed }}
     union
     -- a leg staged later changes the call's transfers
-    select {{ call_of }} from {{ ref('stg_zendesk__legs') }} where {{ staging_changed() }}
+    select {{ call_of }} from {{ ref('stg_zendesk__legs') }} where {{ changed }}
 {%- endset %}
 
 with calls as (
