@@ -9,7 +9,7 @@
                                `_uc_loaded_at` watermark). Runs that die half way are caught up by the
                                next run, since the watermark only moves with the mart's own rows.
   reporting_calls(touched)     uc_call rows with `day` (local date), `hour` and the KPI flags, restricted
-                               to the touched local days (and so to the UTC days around them).
+                               to the touched local days (a range of `start_at` around them first).
   reporting_fidelity(kpis)     per provider, one `<kpi>_fidelity` column per KPI, from uc_field_coverage.
   reporting_watermark()        the `_uc_loaded_at` value written into the mart's rows.
 -#}
@@ -24,7 +24,12 @@
 {%- endmacro %}
 
 {% macro reporting_local(ts) -%}
-    timezone('{{ reporting_tz() }}', {{ ts }})
+    {%- if reporting_tz() in ('UTC', 'Etc/UTC') -%}
+        {#- the same wall clock without ICU's zone lookup per row (about 10 times faster) -#}
+        make_timestamp(epoch_us({{ ts }}))
+    {%- else -%}
+        timezone('{{ reporting_tz() }}', {{ ts }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro reporting_touched_days() -%}
@@ -51,16 +56,7 @@
 {%- endmacro %}
 
 {% macro reporting_calls(touched) -%}
-    {%- set utc_days = [] -%}
-    {%- if touched is not none -%}
-        {#- A local day overlaps the UTC day before, itself and the day after (offsets are under 24 h). -#}
-        {%- for day in touched -%}
-            {%- set local = modules.datetime.date.fromisoformat(day) -%}
-            {%- for offset in [-1, 0, 1] -%}
-                {%- do utc_days.append((local + modules.datetime.timedelta(days=offset)).isoformat()) -%}
-            {%- endfor -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- set utc = reporting_tz() in ('UTC', 'Etc/UTC') -%}
     select
         c.*,
         cast({{ reporting_local('c.start_at') }} as date) as day,
@@ -69,9 +65,35 @@
         c.type = 'INBOUND' and c.outcome = 'ANSWERED' as is_handled
     from {{ ref('uc_call') }} as c
     {%- if touched is not none %}
-    where {{ uc_day_filter('c.call_date', utc_days | unique | sort | list) }}
+    where {{ reporting_start_filter('c.start_at', touched, 0 if utc else 16) }}
+        {%- if not utc %}
         and {{ uc_day_filter('cast(' ~ reporting_local('c.start_at') ~ ' as date)', touched) }}
+        {%- endif %}
     {%- endif %}
+{%- endmacro %}
+
+{#- reporting_start_filter(expr, days, margin_h): `expr` (a timestamptz) within the UTC days `days`,
+    widened by `margin_h` hours on each side, one range per run of consecutive days: plain timestamptz
+    bounds, so DuckDB skips the row groups of other days. A reporting-zone day lies within its UTC day
+    widened by the zone's offset, so a margin of 16 h covers every zone; in UTC the ranges are exact. -#}
+{% macro reporting_start_filter(expr, days, margin_h) -%}
+    {%- if days | length == 0 -%}{{ return('false') }}{%- endif -%}
+    {%- set dates = [] -%}
+    {%- for day in days | sort -%}{%- do dates.append(modules.datetime.date.fromisoformat(day)) -%}{%- endfor -%}
+    {%- set runs = [[dates[0], dates[0]]] -%}
+    {%- for day in dates[1:] -%}
+        {%- if (day - runs[-1][1]).days <= 1 -%}{%- do runs[-1].pop() -%}{%- do runs[-1].append(day) -%}
+        {%- else -%}{%- do runs.append([day, day]) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set margin = modules.datetime.timedelta(hours=margin_h) -%}
+    {%- set ranges = [] -%}
+    {%- for first, last in runs -%}
+        {%- set low = modules.datetime.datetime(first.year, first.month, first.day) - margin -%}
+        {%- set high = modules.datetime.datetime(last.year, last.month, last.day) + modules.datetime.timedelta(days=1) + margin -%}
+        {%- do ranges.append("(" ~ expr ~ " >= '" ~ low.isoformat(' ') ~ "+00'::timestamptz and " ~ expr
+            ~ " < '" ~ high.isoformat(' ') ~ "+00'::timestamptz)") -%}
+    {%- endfor -%}
+    {{ return('(' ~ ranges | join(' or ') ~ ')') }}
 {%- endmacro %}
 
 {% macro reporting_fidelity(kpis) -%}

@@ -4,8 +4,9 @@
   staging_keep_latest(relation, updated_column): the rows of `relation` (a CTE of one provider
   stream, keyed by `record_key`) keeping one version per key: the latest provider update time, then
   the latest `_extracted_at`, then the latest landing day. In an incremental run a row whose stored
-  version is newer is left out (delete+insert then leaves the stored row alone), so re-running an old
-  day never replaces a newer version that a later day brought. Every row written gets
+  version is the same or newer is left out (delete+insert then leaves the stored row alone), so
+  re-running an old day never replaces a newer version that a later day brought, and re-running a day
+  whose landing has not changed writes nothing (nor do the models downstream). Every row written gets
   `_loaded_at` = the run's start, which tells the uc_* models what changed since they last ran.
 
   staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
@@ -39,11 +40,11 @@ from (
      qualify row_number() over (partition by record_key order by _version desc) = 1)
 ) as landed_now
 {%- if is_incremental() %}
--- a stored version that is newer stays as it is (only its key and version are read, not the row)
+-- a stored version that is the same or newer stays as it is (only its key and version are read)
 where not exists (
     select 1 from {{ this }} as stored
     where stored.record_key = landed_now.record_key
-      and {{ staging_version(updated_column, 'stored') }} > landed_now._version
+      and {{ staging_version(updated_column, 'stored') }} >= landed_now._version
 )
 {%- endif %}
 {%- endmacro %}

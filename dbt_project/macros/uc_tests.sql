@@ -8,6 +8,11 @@
       names provider, column, coverage and the number of non-NULL values.
   unique_combination(columns)
       No two rows share the same values of `columns` (NULLs compare equal), e.g. a mart's grain.
+  not_null_columns(columns) / accepted_values_columns(columns, values)
+      dbt's not_null / accepted_values over several columns of a model in one query: one failing row
+      per column that breaks it, with the number of offending rows. A daily run runs every test as a
+      dbt node of its own (tens of milliseconds each), so the non-key columns of a model share one
+      test; keys keep their own `unique` and `not_null`.
 -#}
 
 {% test matches_field_coverage(model, unified_model) %}
@@ -58,3 +63,32 @@ from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1
 {% endtest %}
+
+{% test not_null_columns(model, columns) %}
+{{ uc_columns_failing(model, columns, '{} is null') }}
+{% endtest %}
+
+{% test accepted_values_columns(model, columns, values) %}
+    {%- set accepted = [] -%}
+    {%- for value in values -%}{%- do accepted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}{%- endfor -%}
+{{ uc_columns_failing(model, columns, '{} not in (' ~ accepted | join(', ') ~ ')') }}
+{% endtest %}
+
+{#- One row (column_name, failing_rows) per column of `columns` with rows where `condition` (a format
+    string, `{}` = the column) holds. -#}
+{% macro uc_columns_failing(model, columns, condition) %}
+with counts as (
+    select
+        {%- for name in columns %}
+        count(*) filter (where {{ condition | replace('{}', adapter.quote(name)) }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ model }}
+)
+
+select column_name, failing_rows
+from (
+    unpivot counts on {% for name in columns %}{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor %}
+    into name column_name value failing_rows
+)
+where failing_rows > 0
+{% endmacro %}

@@ -59,6 +59,14 @@ def test_later_version_wins_whatever_order_the_days_run(data_dir: Path) -> None:
     assert [(r["status"], r["landed_date"]) for r in ac] == [("done", DAY2)]
     assert staged(data_dir, stamps) == before
 
+    # Re-running the day that brought the stored versions, with nothing new landed, writes nothing.
+    uc_stamps = ("select _loaded_at from staging.stg_zendesk__uc_call "
+                 "union all select _loaded_at from staging.stg_aircall__uc_call")
+    uc_before = staged(data_dir, uc_stamps)
+    dbtrun.build(data_dir, select, vars=window(DAY2))
+    assert staged(data_dir, stamps) == before
+    assert staged(data_dir, uc_stamps) == uc_before
+
 
 def test_full_history_run_dedupes_within_the_batch(data_dir: Path) -> None:
     call_v1 = samples.fixture_json("zendesk_talk_incremental_call_object.json")

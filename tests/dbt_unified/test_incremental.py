@@ -104,12 +104,25 @@ def test_partitioned_run_tests_only_the_rows_it_wrote(tmp_path: Path) -> None:
     project.run("build", "--select", "tag:partitioned", vars={"uc_start_date": str(D3), "uc_end_date": str(D3)})
     assert project.query("select count(*) from uc.uc_call where outcome is null") == [(1,)]
     test_sql = (project.target_dir / "compiled" / "uc_pipeline" / "models" / "uc" / "_uc.yml"
-                / "not_null_uc_call_outcome.sql").read_text()
+                / "uc_call_columns_not_null.sql").read_text()
     assert "_loaded_at = cast(" in test_sql, test_sql
 
     unwindowed = project.run("test", "--select", "uc_call", check=False)
-    failed = {r.node.name for r in unwindowed.result.results if str(r.status) == "fail"}
-    assert "not_null_uc_call_outcome" in failed
+    failed = {r.node.name: r.failures for r in unwindowed.result.results if str(r.status) == "fail"}
+    assert failed == {"uc_call_columns_not_null": 1}  # one failing row: the column `outcome`
+
+    # the several-column accepted_values test names the column whose value is not accepted
+    con = duckdb.connect(str(project.warehouse))
+    con.execute("update reporting.kpi_daily set aht_fidelity = 'estimated' "
+                "where day = (select min(day) from reporting.kpi_daily)")
+    con.close()
+    failing = project.run("test", "--select", "kpi_daily", check=False)
+    failed = {r.node.name for r in failing.result.results if str(r.status) == "fail"}
+    assert failed == {"kpi_daily_fidelity_values"}
+    rows = project.query(
+        (project.target_dir / "compiled" / "uc_pipeline" / "models" / "reporting" / "_reporting.yml"
+         / "kpi_daily_fidelity_values.sql").read_text())
+    assert [row[0] for row in rows] == ["aht_fidelity"]
 
 
 _LOCATION = (
