@@ -2,6 +2,7 @@
   Shared pieces of the reporting marts.
 
   reporting_tz()               var('reporting_timezone'), checked (an IANA name such as 'Europe/Paris').
+  reporting_is_utc()           whether that zone is UTC (the marts then skip ICU's zone lookups).
   reporting_local(ts)          the local wall-clock timestamp of a timestamptz in that zone (DST-correct).
   reporting_touched_days()     none when the mart is rebuilt whole (first build, --full-refresh, no
                                window); else the reporting-zone days to recompute: every local day that
@@ -23,8 +24,12 @@
     {{ return(tz) }}
 {%- endmacro %}
 
+{% macro reporting_is_utc() -%}
+    {{ return(reporting_tz() in ('UTC', 'Etc/UTC')) }}
+{%- endmacro %}
+
 {% macro reporting_local(ts) -%}
-    {%- if reporting_tz() in ('UTC', 'Etc/UTC') -%}
+    {%- if reporting_is_utc() -%}
         {#- the same wall clock without ICU's zone lookup per row (about 10 times faster) -#}
         make_timestamp(epoch_us({{ ts }}))
     {%- else -%}
@@ -56,7 +61,7 @@
 {%- endmacro %}
 
 {% macro reporting_calls(touched) -%}
-    {%- set utc = reporting_tz() in ('UTC', 'Etc/UTC') -%}
+    {%- set utc = reporting_is_utc() -%}
     select
         c.*,
         cast({{ reporting_local('c.start_at') }} as date) as day,
@@ -89,7 +94,8 @@
     {%- set ranges = [] -%}
     {%- for first, last in runs -%}
         {%- set low = modules.datetime.datetime(first.year, first.month, first.day) - margin -%}
-        {%- set high = modules.datetime.datetime(last.year, last.month, last.day) + modules.datetime.timedelta(days=1) + margin -%}
+        {%- set high = modules.datetime.datetime(last.year, last.month, last.day)
+            + modules.datetime.timedelta(days=1) + margin -%}
         {%- do ranges.append("(" ~ expr ~ " >= '" ~ low.isoformat(' ') ~ "+00'::timestamptz and " ~ expr
             ~ " < '" ~ high.isoformat(' ') ~ "+00'::timestamptz)") -%}
     {%- endfor -%}
