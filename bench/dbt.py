@@ -229,6 +229,20 @@ def _split(target: Path) -> str:
     return f"dbt running nodes {results['elapsed_time']:.1f}s; node time {nodes}"
 
 
+def machine_reference() -> str:
+    """Two fixed workloads that say how fast this machine is, so that figures from different machines
+    compare: one DuckDB core hashing 200M integers, and the dbt CLI's start (`dbt --version`)."""
+    con = duckdb.connect(config={"threads": 1, "enable_progress_bar": False})
+    started = time.perf_counter()
+    con.execute("select sum(hash(i)) from range(200000000) as t(i)").fetchall()
+    duckdb_s = time.perf_counter() - started
+    con.close()
+    started = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "dbt"), "--version"], capture_output=True, check=True,
+                   env={**os.environ, "DO_NOT_TRACK": "1"})
+    return f"DuckDB 1 core, hash 200M integers: {duckdb_s:.2f}s; dbt --version: {time.perf_counter() - started:.2f}s"
+
+
 def kpi_times(warehouse: Path) -> dict[str, float]:
     con = duckdb.connect(str(warehouse), read_only=True)
     out = {}
@@ -261,6 +275,7 @@ def main() -> None:
     if args.calls < 1 or args.days < 2 or args.per_day < 10:
         parser.error("--calls must be >= 1, --days >= 2 and --per-day >= 10")
 
+    print(f"machine reference: {machine_reference()}")
     data_dir = (args.data_dir or Path(tempfile.mkdtemp(prefix="uc-bench-dbt-"))).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     target = data_dir / "dbt_target"

@@ -108,3 +108,25 @@ def test_provider_uc_tables_rewrite_only_what_staging_wrote_since(data_dir: Path
     compiled = (data_dir / "target" / "compiled" / "uc_pipeline" / "models" / "staging" / "aircall"
                 / "stg_aircall__uc_call.sql").read_text()
     assert re.search(r"_loaded_at > cast\('[0-9-]+ [0-9:.]+\+00' as timestamptz\)", compiled), compiled
+
+
+def test_contact_comes_from_the_latest_call_that_shows_it(data_dir: Path) -> None:
+    call = samples.fixture_json("aircall_webhook_call_ended_inbound.json")["data"]
+
+    def with_contact(call_id: int, started_at: int, first_name: str) -> tuple[str, dict]:
+        contact = {"id": 42, "first_name": first_name, "last_name": "Doe", "company_name": "Acme",
+                   "emails": [{"value": f"{first_name.lower()}@example.com"}], "phone_numbers": []}
+        return str(call_id), {**call, "id": call_id, "started_at": started_at, "contact": contact}
+
+    # One extraction shows the contact on two calls: the call that started later has the newer name.
+    samples.land(data_dir, "aircall", "calls", DAY1, [
+        with_contact(2, 1602770000, "Janet"), with_contact(1, 1602760000, "Jane")])
+    dbtrun.build(data_dir, vars=window(DAY1))
+    names = "select source_id, first_name, email from uc.uc_contact"
+    assert [(r["source_id"], r["first_name"], r["email"]) for r in staged(data_dir, names)] == [
+        ("42", "Janet", "janet@example.com")]
+
+    # A later extraction wins over a later start: day 2 lands the earlier call again, renamed.
+    samples.land(data_dir, "aircall", "calls", DAY2, [with_contact(1, 1602760000, "J.")])
+    dbtrun.build(data_dir, vars=window(DAY2))
+    assert [r["first_name"] for r in staged(data_dir, names)] == ["J."]

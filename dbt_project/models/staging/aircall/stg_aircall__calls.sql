@@ -34,8 +34,10 @@ parsed as (
         cast(r.duration as integer) as duration,
         r.raw_digits as raw_digits,
         r.asset as asset,
-        r.recording as recording,
-        r.voicemail as voicemail,
+        -- the mp3 URLs are signed links that expire after 10 minutes: only whether there is one is
+        -- kept (they were a quarter of this table's write time; the landing zone keeps them verbatim)
+        r.recording is not null or coalesce(r.asset like '%/recording%', false) as has_recording,
+        r.voicemail is not null or coalesce(r.asset like '%/voicemail%', false) as has_voicemail,
         cast(r.archived as boolean) as archived,
         r.cost as cost,
         r.hangup_cause as hangup_cause,
@@ -53,7 +55,6 @@ parsed as (
         r.transferred_to as transferred_to,
         coalesce(r.comments, []) as comments,
         coalesce(r.tags, []) as tags,
-        _record_id,
         _extracted_at,
         "date" as landed_date
     from landed

@@ -26,7 +26,7 @@ mapped as (
         case
             when status is distinct from 'done' then 'UNKNOWN'
             when answered_at is not null then 'ANSWERED'
-            when voicemail is not null or asset like '%/voicemail%' then 'VOICEMAIL'
+            when has_voicemail then 'VOICEMAIL'
             when missed_call_reason in ('short_abandoned', 'abandoned_in_ivr', 'abandoned_in_classic') then 'ABANDONED'
             when missed_call_reason is not null then 'MISSED'
             when direction = 'outbound' then 'MISSED'
@@ -74,7 +74,7 @@ select
     cast(null as integer) as wrap_up_s,
     case when ended_at is not null then coalesce(duration, {{ staging_seconds('ended_at', 'started_at') }}) end
         as duration_s,
-    recording is not null or coalesce(asset like '%/recording%', false) as has_recording,
+    has_recording,
     cast(case when transferred_to.id is not null then 1 else 0 end as integer) as transfer_count,
     'call_log' as record_source,
     _extracted_at,

@@ -10,11 +10,14 @@ with calls as (
 ),
 
 latest as (
-    select connection_id, contact_id, contact, _extracted_at
+    -- the version on the latest call (an aggregate: a window sorted every call carrying a contact)
+    select
+        connection_id,
+        contact_id,
+        arg_max(contact, (_extracted_at, started_at, call_id)) as contact,
+        max(_extracted_at) as _extracted_at
     from calls
-    qualify row_number() over (
-        partition by connection_id, contact_id order by _extracted_at desc, started_at desc, call_id desc
-    ) = 1
+    group by all
 )
 
 select

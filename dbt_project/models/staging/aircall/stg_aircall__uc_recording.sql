@@ -18,10 +18,10 @@ with calls as (
 
 media as (
     select *, 'recording' as kind from calls
-    where recording is not null or asset like '%/recording%'
+    where has_recording
     union all
     select *, 'voicemail' as kind from calls
-    where voicemail is not null or asset like '%/voicemail%'
+    where has_voicemail
 )
 
 select

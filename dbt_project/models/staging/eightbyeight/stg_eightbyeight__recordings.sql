@@ -37,7 +37,6 @@ parsed as (
         nullif(r.extVar2, '') as ext_var2,
         nullif(r.outDialCode, '') as out_dial_code,
         nullif(r.wrapUpCode, '') as wrap_up_code,
-        _record_id,
         _extracted_at,
         "date" as landed_date
     from landed

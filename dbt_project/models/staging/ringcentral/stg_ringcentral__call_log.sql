@@ -51,7 +51,6 @@ parsed as (
         cast(r.deleted as boolean) as deleted,
         {{ staging_iso("r.lastModifiedTime") }} as last_modified_time,
         r.legs as legs,
-        _record_id,
         _extracted_at,
         "date" as landed_date
     from landed

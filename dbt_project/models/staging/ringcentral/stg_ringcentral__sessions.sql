@@ -55,20 +55,27 @@ legs as (
     where legs is not null
 ),
 
+-- The first accepting leg and the first record of each session are picked by arg_min aggregates: a
+-- window sort carried every column of every record (legs included) through the sort.
 agent_leg as (
-    select
-        connection_id,
-        call_key,
-        leg.extension.id as ext_id,
-        leg."to".name as ext_name,
-        coalesce(leg."to".extensionNumber, leg."to".phoneNumber) as ext_phone,
-        case when leg.result = 'Accepted' then {{ staging_iso("leg.startTime") }} end as answered_at
-    from legs
-    where leg.legType = 'Accept' and not coalesce(cast(leg.master as boolean), false)
-    qualify row_number() over (
-        partition by connection_id, call_key
-        order by {{ staging_iso("leg.startTime") }}, cast(leg.legIndex as integer)
-    ) = 1
+    select connection_id, call_key, agent.*
+    from (
+        select
+            connection_id,
+            call_key,
+            arg_min(
+                {
+                    'ext_id': leg.extension.id,
+                    'ext_name': leg."to".name,
+                    'ext_phone': coalesce(leg."to".extensionNumber, leg."to".phoneNumber),
+                    'answered_at': case when leg.result = 'Accepted' then {{ staging_iso("leg.startTime") }} end
+                },
+                ({{ staging_iso("leg.startTime") }}, cast(leg.legIndex as integer))
+            ) as agent
+        from legs
+        where leg.legType = 'Accept' and not coalesce(cast(leg.master as boolean), false)
+        group by all
+    )
 ),
 
 transfers as (
@@ -78,24 +85,31 @@ transfers as (
 ),
 
 sessions as (
-    select
-        connection_id,
-        call_key,
-        min(start_time) as start_at,
-        max(end_time) as end_at,
-        max(last_modified_time) as updated_at,
-        bool_or(record_outcome = 'ANSWERED') as any_answered,
-        bool_or(recording_id is not null) as has_recording,
-        bool_or(legs is not null) as has_legs,
-        max(_extracted_at) as _extracted_at
-    from records
-    group by all
-),
-
-first_record as (
-    select *
-    from records
-    qualify row_number() over (partition by connection_id, call_key order by start_time, record_id) = 1
+    select * exclude (first_record), first_record.*
+    from (
+        select
+            connection_id,
+            call_key,
+            min(start_time) as start_at,
+            max(end_time) as end_at,
+            max(last_modified_time) as updated_at,
+            bool_or(record_outcome = 'ANSWERED') as any_answered,
+            bool_or(recording_id is not null) as has_recording,
+            bool_or(legs is not null) as has_legs,
+            max(_extracted_at) as _extracted_at,
+            arg_min(
+                {
+                    'record_outcome': record_outcome, 'reason': reason, 'result': result, 'direction': direction,
+                    'from_extension_number': from_extension_number, 'to_extension_number': to_extension_number,
+                    'from_phone_number': from_phone_number, 'to_phone_number': to_phone_number,
+                    'from_extension_id': from_extension_id, 'to_extension_id': to_extension_id,
+                    'extension_id': extension_id, 'from_name': from_name, 'to_name': to_name
+                },
+                (start_time, record_id)
+            ) as first_record
+        from records
+        group by all
+    )
 )
 
 select
@@ -107,34 +121,33 @@ select
     s.has_recording,
     s._extracted_at,
     {{ staging_loaded_at() }} as _loaded_at,
-    case when s.any_answered then 'ANSWERED' else f.record_outcome end as outcome,
-    f.reason,
-    f.result,
+    case when s.any_answered then 'ANSWERED' else s.record_outcome end as outcome,
+    s.reason,
+    s.result,
     case
-        when f.from_extension_number is not null and f.to_extension_number is not null then 'INTERNAL'
-        when f.direction = 'Inbound' then 'INBOUND'
-        when f.direction = 'Outbound' then 'OUTBOUND'
+        when s.from_extension_number is not null and s.to_extension_number is not null then 'INTERNAL'
+        when s.direction = 'Inbound' then 'INBOUND'
+        when s.direction = 'Outbound' then 'OUTBOUND'
     end as type,
-    case when f.direction = 'Inbound' then f.from_phone_number else f.to_phone_number end as telephone,
+    case when s.direction = 'Inbound' then s.from_phone_number else s.to_phone_number end as telephone,
     case
-        when f.direction = 'Outbound' then coalesce(f.from_extension_id, f.extension_id)
+        when s.direction = 'Outbound' then coalesce(s.from_extension_id, s.extension_id)
         else a.ext_id
     end as user_ext_id,
-    case when f.direction = 'Outbound' then f.from_name else a.ext_name end as user_name,
+    case when s.direction = 'Outbound' then s.from_name else a.ext_name end as user_name,
     case
-        when f.direction = 'Outbound' then coalesce(f.from_extension_number, f.from_phone_number)
+        when s.direction = 'Outbound' then coalesce(s.from_extension_number, s.from_phone_number)
         else a.ext_phone
     end as user_phone,
-    case when f.direction = 'Inbound' and f.to_extension_id is distinct from a.ext_id then f.to_extension_id end
+    case when s.direction = 'Inbound' and s.to_extension_id is distinct from a.ext_id then s.to_extension_id end
         as queue_ext_id,
     case
-        when f.direction = 'Inbound' and f.to_extension_id is not null and f.to_extension_id is distinct from a.ext_id
-            then f.to_name
+        when s.direction = 'Inbound' and s.to_extension_id is not null and s.to_extension_id is distinct from a.ext_id
+            then s.to_name
     end as queue_name,
     case when s.any_answered then a.answered_at end as answered_at,
-    f.direction,
+    s.direction,
     case when s.has_legs then coalesce(t.transfer_count, 0) end as transfer_count
 from sessions as s
-join first_record as f using (connection_id, call_key)
 left join agent_leg as a using (connection_id, call_key)
 left join transfers as t using (connection_id, call_key)

@@ -35,6 +35,13 @@ parties as (
     where leg.legType in ('Accept', 'TransferCall')
       and not coalesce(cast(leg.master as boolean), false)
       and coalesce(leg.extension.id, leg."to".extensionId) is not null
+),
+
+-- each distinct party is ranked once, not each of the millions of records naming it
+distinct_parties as (
+    select connection_id, ext_id, name, phone, extension, max(_extracted_at) as _extracted_at
+    from parties
+    group by all
 )
 
 select
@@ -47,5 +54,5 @@ select
     phone,
     extension,
     _extracted_at
-from parties
+from distinct_parties
 qualify row_number() over (partition by connection_id, ext_id order by _extracted_at desc, name) = 1

@@ -44,7 +44,6 @@ parsed as (
         cast(r.outside_business_hours as boolean) as outside_business_hours,
         cast(r.exceeded_queue_wait_time as boolean) as exceeded_queue_wait_time,
         r.call_charge as call_charge,
-        _record_id,
         _extracted_at,
         "date" as landed_date
     from landed

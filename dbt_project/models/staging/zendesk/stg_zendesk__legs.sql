@@ -36,7 +36,6 @@ parsed as (
         r.transferred_to as transferred_to,
         r.forwarded_to as forwarded_to,
         r.available_via as available_via,
-        _record_id,
         _extracted_at,
         "date" as landed_date
     from landed
