@@ -49,12 +49,12 @@ parsed as (
         r."number".digits as number_digits,
         r.contact.id as contact_id,
         r.contact as contact,
-        r."user" as "user",
         r.assigned_to as assigned_to,
         r.transferred_by as transferred_by,
         r.transferred_to as transferred_to,
         coalesce(r.comments, []) as comments,
-        coalesce(r.tags, []) as tags,
+        -- tags matter only as the call's last change
+        {{ staging_epoch("list_max(list_transform(r.tags, lambda t: cast(t.tagged_at as double)))") }} as last_tagged_at,
         _extracted_at,
         "date" as landed_date
     from landed

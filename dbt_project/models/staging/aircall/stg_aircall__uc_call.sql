@@ -45,7 +45,7 @@ select
     greatest(
         started_at, answered_at, ended_at,
         {{ staging_epoch("list_max(list_transform(comments, lambda c: cast(c.posted_at as double)))") }},
-        {{ staging_epoch("list_max(list_transform(tags, lambda t: cast(t.tagged_at as double)))") }}
+        last_tagged_at
     ) as updated_at,
     started_at as start_at,
     answered_at,

@@ -9,7 +9,7 @@ with calls as (
 ),
 
 seen as (
-    select connection_id, _extracted_at, "user" as u from calls
+    select connection_id, _extracted_at, {'id': user_id, 'name': user_name, 'email': user_email} as u from calls
     union all
     select connection_id, _extracted_at, assigned_to from calls
     union all
