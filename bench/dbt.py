@@ -232,7 +232,8 @@ def _split(target: Path) -> str:
 def machine_reference() -> str:
     """Two fixed workloads that say how fast this machine is, so that figures from different machines
     compare: one DuckDB core hashing 200M integers, and the dbt CLI's start (`dbt --version`)."""
-    con = duckdb.connect(config={"threads": 1, "enable_progress_bar": False})
+    con = duckdb.connect(config={"threads": 1})
+    con.execute("set enable_progress_bar = false")
     started = time.perf_counter()
     con.execute("select sum(hash(i)) from range(200000000) as t(i)").fetchall()
     duckdb_s = time.perf_counter() - started
