@@ -10,7 +10,7 @@
   `_loaded_at` = the run's start, which tells the uc_* models what changed since they last ran.
 
   staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
-  staging_changed(), staging_first_landed_day(): see below (the incremental reads of related rows).
+  staging_changed(), staging_rows_with_keys(): see below (the incremental reads of related rows).
 
   staging_uc_id(provider, connection_column, source_id): the global id
   `<provider>:<connection_id>:<source id>`; NULL when the source id is NULL (no dangling references).
@@ -69,18 +69,20 @@ where not exists (
     {{ return(column ~ " > cast('" ~ watermark ~ "' as timestamptz)") }}
 {%- endmacro %}
 
-{#- staging_first_landed_day(relation, key, keys): the earliest landing day of the rows of `relation`
-    whose `key` (an expression) is among `keys` (a query of such keys), as a date literal (NULL when
-    none is). Every row of those keys landed that day or later, so `landed_date >=` it is an exact
-    bound that DuckDB pushes into the scan: a daily run then skips the row groups of older days
-    instead of reading the whole history to find a few sessions' or calls' rows. -#}
-{% macro staging_first_landed_day(relation, key, keys) -%}
-    {%- if not execute -%}{{ return('cast(null as date)') }}{%- endif -%}
-    {%- set query -%}
-        select strftime(min(landed_date), '%Y-%m-%d') from {{ relation }} where {{ key }} in ({{ keys }})
-    {%- endset -%}
-    {%- set day = run_query(query).columns[0].values()[0] -%}
-    {{ return("date '" ~ day ~ "'" if day else 'cast(null as date)') }}
+{#- staging_rows_with_keys(relation, key, keys): the filter "`key` (an expression) is among `keys` (a query
+    of such keys)" on the rows of `relation`, plus `landed_date >=` the earliest landing day of those
+    rows, as a date literal (NULL when there are none). Every row of those keys landed that day or
+    later, so the bound is exact, and DuckDB pushes it into the scan: a daily run then skips the row
+    groups of older days instead of reading the whole history to find a few sessions' or calls' rows. -#}
+{% macro staging_rows_with_keys(relation, key, keys) -%}
+    {%- set day = none -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select strftime(min(landed_date), '%Y-%m-%d') from {{ relation }} where {{ key }} in ({{ keys }})
+        {%- endset -%}
+        {%- set day = run_query(query).columns[0].values()[0] -%}
+    {%- endif -%}
+    landed_date >= {{ "date '" ~ day ~ "'" if day else 'cast(null as date)' }} and {{ key }} in ({{ keys }})
 {%- endmacro %}
 
 {% macro staging_loaded_at() -%}

@@ -27,8 +27,7 @@ with recordings as (
         select {{ call_of }} from {{ ref('stg_eightbyeight__recordings') }} where {{ staging_changed() }}
     {%- endset %}
     -- every recording of a call that has a recording staged since the last run
-    where landed_date >= {{ staging_first_landed_day(ref('stg_eightbyeight__recordings'), call_of, changed_calls) }}
-      and {{ call_of }} in ({{ changed_calls }})
+    where {{ staging_rows_with_keys(ref('stg_eightbyeight__recordings'), call_of, changed_calls) }}
     {%- endif %}
 ),
 

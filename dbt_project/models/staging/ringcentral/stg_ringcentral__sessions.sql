@@ -44,8 +44,7 @@ with records as (
           select {{ session_key }} from {{ ref('stg_ringcentral__call_log') }}
           where {{ uc_day_filter('landed_date', uc_window_days()) }}
       {%- endset %}
-      and landed_date >= {{ staging_first_landed_day(ref('stg_ringcentral__call_log'), session_key, window_sessions) }}
-      and {{ session_key }} in ({{ window_sessions }})
+      and {{ staging_rows_with_keys(ref('stg_ringcentral__call_log'), session_key, window_sessions) }}
     {%- endif %}
 ),
 

@@ -29,8 +29,7 @@ records as (
     {%- endset %}
     -- the records of the sessions recomputed since the last run (a session is recomputed whenever one
     -- of its records is staged)
-    where landed_date >= {{ staging_first_landed_day(ref('stg_ringcentral__call_log'), session_of, changed_sessions) }}
-      and {{ session_of }} in ({{ changed_sessions }})
+    where {{ staging_rows_with_keys(ref('stg_ringcentral__call_log'), session_of, changed_sessions) }}
     {%- endif %}
 ),
 

@@ -28,8 +28,7 @@
 with calls as (
     select * from {{ ref('stg_zendesk__calls') }}
     {%- if is_incremental() %}
-    where landed_date >= {{ staging_first_landed_day(ref('stg_zendesk__calls'), call_of, changed_calls) }}
-      and {{ call_of }} in ({{ changed_calls }})
+    where {{ staging_rows_with_keys(ref('stg_zendesk__calls'), call_of, changed_calls) }}
     {%- endif %}
 ),
 
@@ -38,8 +37,7 @@ transfers as (
     from {{ ref('stg_zendesk__legs') }}
     where leg_type = 'agent'
     {%- if is_incremental() %}
-      and landed_date >= {{ staging_first_landed_day(ref('stg_zendesk__legs'), call_of, changed_calls) }}
-      and {{ call_of }} in ({{ changed_calls }})
+      and {{ staging_rows_with_keys(ref('stg_zendesk__legs'), call_of, changed_calls) }}
     {%- endif %}
     group by all
 ),
