@@ -107,6 +107,14 @@ def test_agent_and_calls_daily_match_python(built: tuple[DbtProject, standin.Sta
     assert heat == len(data.calls())
 
 
+def test_warehouse_is_created_in_the_profiles_storage_version(built: tuple[DbtProject, standin.StandinData]) -> None:
+    """dbt creates the warehouse in DuckDB storage v1.4 (profiles.yml `config_options`): its text compression
+    writes the tables about a third faster than the default v1.0 format."""
+    project, _ = built
+    tags = dict(project.query("select database_name, tags from duckdb_databases()"))
+    assert tags[project.warehouse.stem]["storage_version"] == "v1.4.0+"
+
+
 def test_docs_generate(built: tuple[DbtProject, standin.StandinData]) -> None:
     project, _ = built
     project.run("docs", "generate")
