@@ -49,9 +49,9 @@ with records as (
 ),
 
 legs as (
-    select connection_id, call_key, unnest(legs) as leg
+    select connection_id, call_key, unnest(agent_legs) as leg
     from records
-    where legs is not null
+    where agent_legs is not null
 ),
 
 -- The first accepting leg and the first record of each session are picked by arg_min aggregates: a
@@ -64,23 +64,17 @@ agent_leg as (
             call_key,
             arg_min(
                 {
-                    'ext_id': leg.extension.id,
-                    'ext_name': leg."to".name,
-                    'ext_phone': coalesce(leg."to".extensionNumber, leg."to".phoneNumber),
-                    'answered_at': case when leg.result = 'Accepted' then {{ staging_iso("leg.startTime") }} end
+                    'ext_id': leg.extension_id,
+                    'ext_name': leg.to_name,
+                    'ext_phone': coalesce(leg.to_extension_number, leg.to_phone_number),
+                    'answered_at': case when leg.result = 'Accepted' then leg.start_time end
                 },
-                ({{ staging_iso("leg.startTime") }}, cast(leg.legIndex as integer))
+                (leg.start_time, leg.leg_index)
             ) as agent
         from legs
-        where leg.legType = 'Accept' and not coalesce(cast(leg.master as boolean), false)
+        where leg.leg_type = 'Accept'
         group by all
     )
-),
-
-transfers as (
-    select connection_id, call_key, count(*) filter (where leg.legType = 'TransferCall') as transfer_count
-    from legs
-    group by all
 ),
 
 sessions as (
@@ -94,7 +88,8 @@ sessions as (
             max(last_modified_time) as updated_at,
             bool_or(record_outcome = 'ANSWERED') as any_answered,
             bool_or(recording_id is not null) as has_recording,
-            bool_or(legs is not null) as has_legs,
+            bool_or(transfer_legs is not null) as has_legs,
+            sum(transfer_legs) as transfer_legs,
             max(_extracted_at) as _extracted_at,
             arg_min(
                 {
@@ -146,7 +141,6 @@ select
     end as queue_name,
     case when s.any_answered then a.answered_at end as answered_at,
     s.direction,
-    case when s.has_legs then coalesce(t.transfer_count, 0) end as transfer_count
+    case when s.has_legs then cast(s.transfer_legs as integer) end as transfer_count
 from sessions as s
 left join agent_leg as a using (connection_id, call_key)
-left join transfers as t using (connection_id, call_key)

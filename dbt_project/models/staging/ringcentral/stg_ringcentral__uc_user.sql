@@ -10,9 +10,9 @@ with records as (
 ),
 
 legs as (
-    select connection_id, _extracted_at, unnest(legs) as leg
+    select connection_id, _extracted_at, unnest(agent_legs) as leg
     from records
-    where legs is not null
+    where agent_legs is not null
 ),
 
 parties as (
@@ -29,12 +29,10 @@ parties as (
     union all
     -- legs that rang an agent or transferred the call to one
     -- (the leg's `extension` is the extension it rang; its `to` party may omit the id)
-    select connection_id, _extracted_at, coalesce(leg.extension.id, leg."to".extensionId),
-           leg."to".name, leg."to".phoneNumber, leg."to".extensionNumber
+    select connection_id, _extracted_at, coalesce(leg.extension_id, leg.to_extension_id),
+           leg.to_name, leg.to_phone_number, leg.to_extension_number
     from legs
-    where leg.legType in ('Accept', 'TransferCall')
-      and not coalesce(cast(leg.master as boolean), false)
-      and coalesce(leg.extension.id, leg."to".extensionId) is not null
+    where coalesce(leg.extension_id, leg.to_extension_id) is not null
 ),
 
 -- each distinct party is ranked once, not each of the millions of records naming it
