@@ -69,20 +69,22 @@ where not exists (
     {{ return(column ~ " > cast('" ~ watermark ~ "' as timestamptz)") }}
 {%- endmacro %}
 
-{#- staging_rows_with_keys(relation, key, keys): the filter "`key` (an expression) is among `keys` (a query
-    of such keys)" on the rows of `relation`, plus `landed_date >=` the earliest landing day of those
-    rows, as a date literal (NULL when there are none). Every row of those keys landed that day or
-    later, so the bound is exact, and DuckDB pushes it into the scan: a daily run then skips the row
-    groups of older days instead of reading the whole history to find a few sessions' or calls' rows. -#}
+{#- staging_rows_with_keys(relation, key, keys): the filter "the tuple of columns `key` (e.g.
+    "connection_id, call_id") is among `keys` (a query of such tuples)" on the rows of `relation`, plus
+    `landed_date >=` the earliest landing day of those rows, as a date literal (NULL when there are
+    none). Every row of those keys landed that day or later, so the bound is exact, and DuckDB pushes it
+    into the scan: a daily run then skips the row groups of older days instead of reading the whole
+    history to find a few sessions' or calls' rows. The key stays a tuple of columns rather than one
+    concatenated text: concatenating it on every stored row made the lookup three times slower. -#}
 {% macro staging_rows_with_keys(relation, key, keys) -%}
     {%- set day = none -%}
     {%- if execute -%}
         {%- set query -%}
-            select strftime(min(landed_date), '%Y-%m-%d') from {{ relation }} where {{ key }} in ({{ keys }})
+            select strftime(min(landed_date), '%Y-%m-%d') from {{ relation }} where ({{ key }}) in ({{ keys }})
         {%- endset -%}
         {%- set day = run_query(query).columns[0].values()[0] -%}
     {%- endif -%}
-    landed_date >= {{ "date '" ~ day ~ "'" if day else 'cast(null as date)' }} and {{ key }} in ({{ keys }})
+    landed_date >= {{ "date '" ~ day ~ "'" if day else 'cast(null as date)' }} and ({{ key }}) in ({{ keys }})
 {%- endmacro %}
 
 {% macro staging_loaded_at() -%}

@@ -22,7 +22,7 @@ with recordings as (
         start_date + to_seconds(duration) as end_date
     from {{ ref('stg_eightbyeight__recordings') }}
     {%- if is_incremental() %}
-    {%- set call_of = "connection_id || ':' || coalesce(transaction_id, recording_id)" %}
+    {%- set call_of = "connection_id, coalesce(transaction_id, recording_id)" %}
     {%- set changed_calls -%}
         select {{ call_of }} from {{ ref('stg_eightbyeight__recordings') }} where {{ staging_changed() }}
     {%- endset %}

@@ -39,7 +39,7 @@ with records as (
     from {{ ref('stg_ringcentral__call_log') }}
     where coalesce(record_type, 'Voice') = 'Voice' and not coalesce(deleted, false)
     {%- if is_incremental() and uc_window() is not none %}
-      {%- set session_key = "connection_id || ':' || coalesce(session_id, record_id)" %}
+      {%- set session_key = "connection_id, coalesce(session_id, record_id)" %}
       {%- set window_sessions -%}
           select {{ session_key }} from {{ ref('stg_ringcentral__call_log') }}
           where {{ uc_day_filter('landed_date', uc_window_days()) }}

@@ -23,9 +23,9 @@ records as (
     select *, coalesce(session_id, record_id) as call_key
     from {{ ref('stg_ringcentral__call_log') }}
     {%- if is_incremental() %}
-    {%- set session_of = "connection_id || ':' || coalesce(session_id, record_id)" %}
+    {%- set session_of = "connection_id, coalesce(session_id, record_id)" %}
     {%- set changed_sessions -%}
-        select connection_id || ':' || call_key from {{ ref('stg_ringcentral__sessions') }} where {{ changed }}
+        select connection_id, call_key from {{ ref('stg_ringcentral__sessions') }} where {{ changed }}
     {%- endset %}
     -- the records of the sessions recomputed since the last run (a session is recomputed whenever one
     -- of its records is staged)

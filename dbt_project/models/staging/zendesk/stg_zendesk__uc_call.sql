@@ -16,7 +16,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
-{%- set call_of = "connection_id || ':' || call_id" %}
+{%- set call_of = "connection_id, call_id" %}
 {%- set changed = staging_changed() %}
 {%- set changed_calls -%}
     select {{ call_of }} from {{ ref('stg_zendesk__calls') }} where {{ changed }}
