@@ -345,27 +345,27 @@ def main() -> None:
         held = _hold_back(data_dir, last_day)
         try:
             dbt(["parse"], data_dir, target)
-            full, full_stolen = dbt(["build"], data_dir, target)
+            full, full_cpu = dbt(["build"], data_dir, target)
         finally:
             _land_held(held)
         con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
         uc_calls = con.execute("select count(*) from uc.uc_call").fetchone()[0]
         con.close()
         print(f"uc_call rows after the full build: {uc_calls}")
-        print(f"full dbt build (every day but {last_day}): {full:.1f}s ({_split(target, 'full')}; {full_stolen})")
+        print(f"full dbt build (every day but {last_day}): {full:.1f}s ({_split(target, 'full')}; {full_cpu})")
         window = json.dumps({"uc_start_date": str(last_day), "uc_end_date": str(last_day)})
         # as Dagster's daily partition runs it (unit tests are left to CI)
         daily = ["build", "--select", "tag:partitioned", "--exclude-resource-type", "unit_test", "--vars", window]
-        one_day, stolen = dbt(daily, data_dir, target)
+        one_day, cpu = dbt(daily, data_dir, target)
         print(f"one-day partitioned build of a new day, models and their data tests ({last_day}): {one_day:.1f}s"
-              f" ({_split(target, 'daily')}; {stolen})")
-        again, stolen = dbt(daily, data_dir, target)
-        print(f"the same day built again, nothing new landed: {again:.1f}s ({_split(target, 'again')}; {stolen})")
+              f" ({_split(target, 'daily')}; {cpu})")
+        again, cpu = dbt(daily, data_dir, target)
+        print(f"the same day built again, nothing new landed: {again:.1f}s ({_split(target, 'again')}; {cpu})")
         # another day's window, so that dbt parses the project again as every new partition makes it do
         other = json.dumps({"uc_start_date": str(last_day - timedelta(days=1)),
                             "uc_end_date": str(last_day - timedelta(days=1))})
-        nothing, stolen = dbt(["build", "--select", "tag:no-such-tag", "--vars", other], data_dir, target)
-        print(f"floor of a daily run: dbt selecting nothing, with a new window: {nothing:.1f}s ({stolen})")
+        nothing, cpu = dbt(["build", "--select", "tag:no-such-tag", "--vars", other], data_dir, target)
+        print(f"floor of a daily run: dbt selecting nothing, with a new window: {nothing:.1f}s ({cpu})")
         ticks = _cpu_ticks()
         read, parse = landing_floor(data_dir)
         print(f"floor of a full build: one core reads the landed JSON in {read:.1f}s, reads and parses it in "
