@@ -88,7 +88,7 @@ sessions as (
             max(last_modified_time) as updated_at,
             bool_or(record_outcome = 'ANSWERED') as any_answered,
             bool_or(recording_id is not null) as has_recording,
-            bool_or(transfer_legs is not null) as has_legs,
+            -- NULL when no record of the session has legs (Simple view): transfers unknown
             sum(transfer_legs) as transfer_legs,
             max(_extracted_at) as _extracted_at,
             arg_min(
@@ -141,6 +141,6 @@ select
     end as queue_name,
     case when s.any_answered then a.answered_at end as answered_at,
     s.direction,
-    case when s.has_legs then cast(s.transfer_legs as integer) end as transfer_count
+    cast(s.transfer_legs as integer) as transfer_count
 from sessions as s
 left join agent_leg as a using (connection_id, call_key)
