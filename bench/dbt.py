@@ -115,6 +115,14 @@ def machine_reference() -> str:
     return f"DuckDB 1 core, hash 200M integers: {duckdb_s:.2f}s; dbt --version: {time.perf_counter() - started:.2f}s"
 
 
+def uc_call_rows(data_dir: Path) -> int:
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute("select count(*) from uc.uc_call").fetchone()[0]
+    finally:
+        con.close()
+
+
 def kpi_times(warehouse: Path) -> dict[str, float]:
     con = duckdb.connect(str(warehouse), read_only=True)
     out = {}
@@ -182,10 +190,7 @@ def main() -> None:
             full, full_cpu = dbt(["build"], data_dir, target)
         finally:
             land_held(held)
-        con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-        uc_calls = con.execute("select count(*) from uc.uc_call").fetchone()[0]
-        con.close()
-        print(f"uc_call rows after the full build: {uc_calls}")
+        print(f"uc_call rows after the full build: {uc_call_rows(data_dir)}")
         print(f"full dbt build (every day but {last_day}): {full:.1f}s ({_split(target, 'full')}; {full_cpu})")
         window = json.dumps({"uc_start_date": str(last_day), "uc_end_date": str(last_day)})
         # as Dagster's daily partition runs it (unit tests are left to CI)
@@ -197,9 +202,11 @@ def main() -> None:
               f" ({_split(target, 'daily')}; {cpu})")
         again, cpu = dbt(daily, data_dir, target)
         print(f"the same day built again, nothing new landed: {again:.1f}s ({_split(target, 'again')}; {cpu})")
+        after_daily = uc_call_rows(data_dir)
         kept, cpu = daily_with_parse_kept(daily, window, data_dir, target, before_daily)
         print(f"the new day built again from the warehouse as it was before it, with dbt's parse of this window "
-              f"kept: {kept:.1f}s ({_split(target, 'kept_parse')}; {cpu})")
+              f"kept: {kept:.1f}s ({_split(target, 'kept_parse')}; {cpu}); uc_call rows after it: "
+              f"{uc_call_rows(data_dir)} (after the first daily build: {after_daily})")
         # another day's window, so that dbt parses the project again as every new partition makes it do
         other = json.dumps({"uc_start_date": str(last_day - timedelta(days=1)),
                             "uc_end_date": str(last_day - timedelta(days=1))})
