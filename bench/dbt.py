@@ -26,9 +26,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
-from dbt_landing import FIRST_DAY, generate, hold_back, land_held, landing_floor
+from dbt_landing import FIRST_DAY, REPO, generate, hold_back, land_held, landing_floor
 
-REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "dbt_project"
 KPI_QUERIES = {
     "kpi_daily, one provider, 30 days": (
