@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from uc_pipeline.settings import DBT_PROJECT_DIR
+from uc_pipeline.settings import DBT_PROJECT_DIR, data_dir
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # dagster-dbt runs `dbt` from PATH; make it the dbt installed beside this Python, so that a virtualenv
@@ -29,11 +29,21 @@ def _newest_source_mtime() -> float:
 
 
 def ensure_manifest() -> None:
-    """Parse the project when its manifest is missing (fresh clone, CI) or older than the project's files."""
+    """Parse the project when its manifest is missing (fresh clone, CI), older than the project's files
+    or parsed for another data directory.
+
+    Each dbt run starts from this parse (dagster-dbt copies it), and dbt keeps it only when the
+    profile's environment, i.e. `UC_DATA_DIR`, is what it was: else every run parses the whole
+    project again (about 2 s).
+    """
     manifest = dbt_project.manifest_path
+    parsed_for = manifest.parent / "uc_data_dir.txt"
     if (
         dbt_project.preparer.using_dagster_dev()
         or not manifest.exists()
         or (manifest.stat().st_mtime < _newest_source_mtime())
+        or not parsed_for.exists()
+        or parsed_for.read_text() != str(data_dir())
     ):
         dbt_project.preparer.prepare(dbt_project)
+        parsed_for.write_text(str(data_dir()))

@@ -22,8 +22,9 @@
 {%- endmacro %}
 
 {% macro landing_window_filter(date_column='"date"') -%}
-    {%- if var('uc_start_date', none) and var('uc_end_date', none) -%}
-        {{ date_column }} between '{{ var("uc_start_date") }}' and '{{ var("uc_end_date") }}'
+    {%- set window = uc_window() -%}
+    {%- if window is not none -%}
+        {{ date_column }} between '{{ window[0] }}' and '{{ window[1] }}'
     {%- else -%}
         true
     {%- endif -%}

@@ -1,20 +1,29 @@
 {#-
   The partition window of a run.
 
-  A partitioned run passes `--vars '{uc_start_date: D1, uc_end_date: D2}'` (inclusive UTC dates).
-  uc_window()               none (whole history) or (start, end) as 'YYYY-MM-DD' strings, validated.
+  The vars uc_start_date/uc_end_date (inclusive UTC dates) hold it; they default to the environment
+  variables UC_START_DATE/UC_END_DATE, which is how Dagster sets them, and `--vars` overrides both.
+  Empty or unset: the whole history.
+  uc_window()               none (whole history) or (start, end) as 'YYYY-MM-DD' strings, validated;
+                            always none while dbt parses (see below).
   uc_window_days()          every date of the window, as strings.
   uc_day_filter(expr, days) `expr` between the first and last day and in the list: literal dates, so
                             DuckDB prunes by zonemap.
 -#}
 
 {% macro uc_window() -%}
+    {#- read only when a model runs, so that no parsed file depends on the window and a new window in
+        the environment leaves dbt's saved parse valid -#}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- set start = var('uc_start_date', none) -%}
     {%- set end = var('uc_end_date', none) -%}
+    {%- set start = none if start is none or start | string | trim == '' else start | string | trim -%}
+    {%- set end = none if end is none or end | string | trim == '' else end | string | trim -%}
     {%- if start is none and end is none -%}{{ return(none) }}{%- endif -%}
     {%- if start is none or end is none -%}
         {{ exceptions.raise_compiler_error(
-            "Set both uc_start_date and uc_end_date (inclusive 'YYYY-MM-DD' UTC dates) or neither; got "
+            "Set both uc_start_date and uc_end_date (inclusive 'YYYY-MM-DD' UTC dates, by --vars or by "
+            ~ "the environment variables UC_START_DATE and UC_END_DATE) or neither; got "
             ~ "uc_start_date=" ~ start ~ ", uc_end_date=" ~ end) }}
     {%- endif -%}
     {%- set bounds = [] -%}

@@ -88,6 +88,32 @@ def test_one_day_run_rewrites_only_what_it_staged(tmp_path: Path) -> None:
     assert project.query("select count(*) from uc.uc_call")[0][0] == len(data.calls())
 
 
+def test_window_from_the_environment_keeps_dbts_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As Dagster runs a partition: the window in UC_START_DATE/UC_END_DATE limits the run as `--vars`
+    does, and dbt reuses its saved parse instead of parsing the project again. `--vars` overrides it."""
+    project = copy_project(tmp_path)
+    data = standin.generate([D1, D2, D3], calls_per_day=20, seed=13)
+    standin.install(project, data)
+    project.run("build")
+    first = _loaded(project, "uc.uc_call", "call_date", "_loaded_at")
+    log = project.target_dir / "logs" / "dbt.log"
+    logged = log.stat().st_size
+
+    monkeypatch.setenv("UC_START_DATE", str(D3))
+    monkeypatch.setenv("UC_END_DATE", str(D3))
+    project.run("run", "--select", "tag:partitioned")
+    second = _loaded(project, "uc.uc_call", "call_date", "_loaded_at")
+    assert second[D1] == first[D1] and second[D2] == first[D2] and second[D3] != first[D3]
+    this_run = log.read_bytes()[logged:].decode()
+    assert "Partial parsing enabled, no changes found, skipping parsing" in this_run
+    assert "Unable to do partial parsing" not in this_run
+
+    project.run("run", "--select", "tag:partitioned", vars={"uc_start_date": str(D1), "uc_end_date": str(D1)})
+    third = _loaded(project, "uc.uc_call", "call_date", "_loaded_at")
+    assert third[D1] != second[D1] and third[D2] == second[D2] and third[D3] == second[D3]
+    assert project.query("select count(*) from uc.uc_call")[0][0] == len(data.calls())
+
+
 def test_partitioned_run_tests_only_the_rows_it_wrote(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
     data = standin.generate([D1, D2, D3], calls_per_day=20, seed=12)

@@ -154,9 +154,15 @@ def test_coverage_test_catches_disagreement(built: tuple[DbtProject, standin.Sta
     ]
 
 
-def test_bad_window_vars_say_what_to_do(tmp_path: Path) -> None:
+def test_bad_window_vars_say_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = copy_project(tmp_path)
     standin.install(project, standin.generate(DAYS[:1], calls_per_day=2))
     result = project.run("compile", "--select", "uc_call", vars={"uc_start_date": "2026-03-02"}, check=False)
     assert not result.success
     assert "Set both uc_start_date and uc_end_date" in str(result.exception or result.result)
+
+    monkeypatch.setenv("UC_START_DATE", "2026-03-02")
+    monkeypatch.setenv("UC_END_DATE", "2026-03-01")
+    result = project.run("compile", "--select", "uc_call", check=False)
+    assert not result.success
+    assert "uc_start_date (2026-03-02) is after uc_end_date (2026-03-01)" in str(result.exception or result.result)

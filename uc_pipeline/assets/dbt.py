@@ -1,13 +1,14 @@
 """dbt models as Dagster assets: the day-partitioned build and the whole-history views.
 
-Partitioned: every model except those tagged `unpartitioned`; a run over days D1..Dn passes
-`uc_start_date`/`uc_end_date` so incremental models touch only those days. Unpartitioned: pure
-downstream views over the whole history (`raw.*` views, heatmaps). Both write the warehouse, so
-both run in the `warehouse` pool (one writer at a time). dbt tests become asset checks.
+Partitioned: every model except those tagged `unpartitioned`; a run over days D1..Dn sets the dbt
+vars `uc_start_date`/`uc_end_date` (through UC_START_DATE/UC_END_DATE) so incremental models touch
+only those days. Unpartitioned: pure downstream views over the whole history (`raw.*` views,
+heatmaps). Both write the warehouse, so both run in the `warehouse` pool (one writer at a time).
+dbt tests become asset checks.
 """
 
 import contextlib
-import json
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,6 +24,8 @@ from uc_pipeline.providers import PROVIDER_IDS
 from uc_pipeline.settings import warehouse_path
 
 WAREHOUSE_POOL = "warehouse"
+# The dbt project's defaults of the vars uc_start_date/uc_end_date (dbt_project.yml).
+WINDOW_ENV = ("UC_START_DATE", "UC_END_DATE")
 UNPARTITIONED = "tag:unpartitioned"
 LAYER_GROUPS = {"uc": "unified", "reporting": "reporting", "seeds": "unified"}
 
@@ -57,6 +60,31 @@ class UcDbtTranslator(DagsterDbtTranslator):
 # Source tests belong to one dbt asset only (the partitioned build runs them), else their checks repeat.
 TRANSLATOR = UcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 VIEWS_TRANSLATOR = UcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False))
+
+
+def _set_env(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextlib.contextmanager
+def window_env(start: str | None = None, end: str | None = None) -> Iterator[None]:
+    """The partition window, for a dbt process started inside (dagster-dbt passes it a copy of the
+    environment); none = the whole history. The previous values come back after.
+
+    The window goes through the environment rather than `--vars`: dbt reads it only when a model
+    runs, so the parse dagster-dbt hands over stays valid, whereas a new `--vars` value per
+    partition makes dbt parse the whole project again (about 2 s of every run).
+    """
+    saved = {name: os.environ.get(name) for name in WINDOW_ENV}
+    try:
+        _set_env(dict(zip(WINDOW_ENV, (start, end), strict=True)))
+        yield
+    finally:
+        _set_env(saved)
 
 
 def _with_row_counts(events: Iterator[Any], warehouse: str) -> Iterator[Any]:
@@ -104,11 +132,9 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsD
     )
     def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, uc: PipelineResource) -> Iterator[Any]:
         days = partition_days(context)
-        dbt_vars = {"uc_start_date": day_key(days[0]), "uc_end_date": day_key(days[-1])}
         # Unit tests have static inputs: CI and a plain `dbt build` run them, not every partition.
-        invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], context=context
-        )
+        with window_env(day_key(days[0]), day_key(days[-1])):
+            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
         yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)))
 
     @dbt_assets(
@@ -123,7 +149,8 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsD
     def dbt_history_views(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, uc: PipelineResource
     ) -> Iterator[Any]:
-        invocation = dbt.cli(["build"], context=context)
+        with window_env():  # whatever the process environment holds: these views cover every day
+            invocation = dbt.cli(["build"], context=context)
         yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)))
 
     return [dbt_daily_models, dbt_history_views]
