@@ -73,7 +73,8 @@ def _set_env(values: Mapping[str, str | None]) -> None:
 @contextlib.contextmanager
 def window_env(start: str | None = None, end: str | None = None) -> Iterator[None]:
     """The partition window, for a dbt process started inside (dagster-dbt passes it a copy of the
-    environment); none = the whole history. The previous values come back after.
+    environment); none = the whole history. The previous values come back after. Dagster's executors
+    run a process's steps one after the other, so no other dbt start in this process sees them.
 
     The window goes through the environment rather than `--vars`: dbt reads it only when a model
     runs, so the parse dagster-dbt hands over stays valid, whereas a new `--vars` value per
