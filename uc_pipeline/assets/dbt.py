@@ -24,7 +24,7 @@ from uc_pipeline.providers import PROVIDER_IDS
 from uc_pipeline.settings import warehouse_path
 
 WAREHOUSE_POOL = "warehouse"
-# The dbt project's defaults of the vars uc_start_date/uc_end_date (dbt_project.yml).
+# The environment variables the dbt vars uc_start_date/uc_end_date default to (dbt_project.yml).
 WINDOW_ENV = ("UC_START_DATE", "UC_END_DATE")
 UNPARTITIONED = "tag:unpartitioned"
 LAYER_GROUPS = {"uc": "unified", "reporting": "reporting", "seeds": "unified"}
