@@ -29,6 +29,8 @@ from pathlib import Path
 import duckdb
 from dbt_landing import FIRST_DAY, REPO, generate, hold_back, land_held, landing_floor
 
+from uc_pipeline.settings import WINDOW_ENV
+
 PROJECT = REPO / "dbt_project"
 KPI_QUERIES = {
     "kpi_daily, one provider, 30 days": (
@@ -72,10 +74,10 @@ def dbt(args: list[str], data_dir: Path, target: Path, window: tuple[str, str] |
     sets it; returns its wall time, and as text the CPU time it used (steadier than the wall time where
     the host takes CPU away) and how much CPU the host took meanwhile."""
     env = {**os.environ, "DO_NOT_TRACK": "1", "UC_DATA_DIR": str(data_dir)}
-    env.pop("UC_START_DATE", None)
-    env.pop("UC_END_DATE", None)
+    for name in WINDOW_ENV:
+        env.pop(name, None)
     if window:
-        env.update(UC_START_DATE=window[0], UC_END_DATE=window[1])
+        env.update(zip(WINDOW_ENV, window, strict=True))
     cmd = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(PROJECT), "--profiles-dir",
            str(PROJECT), "--target-path", str(target), "--log-path", str(target / "logs")]
     ticks = _cpu_ticks()

@@ -38,12 +38,13 @@ def ensure_manifest() -> None:
     """
     manifest = dbt_project.manifest_path
     parsed_for = manifest.parent / "uc_data_dir.txt"
+    current = str(data_dir())
     if (
         dbt_project.preparer.using_dagster_dev()
         or not manifest.exists()
         or (manifest.stat().st_mtime < _newest_source_mtime())
         or not parsed_for.exists()
-        or parsed_for.read_text() != str(data_dir())
+        or parsed_for.read_text() != current
     ):
         dbt_project.preparer.prepare(dbt_project)
-        parsed_for.write_text(str(data_dir()))
+        parsed_for.write_text(current)

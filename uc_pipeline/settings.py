@@ -17,6 +17,9 @@ DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
 DATA_DIR_ENV = "UC_DATA_DIR"
 CONNECTIONS_FILE_ENV = "UC_CONNECTIONS_FILE"
 LIMITER_URL_ENV = "UC_LIMITER_URL"
+# The partition window of a dbt run (first, last day): the defaults of the dbt vars
+# uc_start_date/uc_end_date (dbt_project/dbt_project.yml).
+WINDOW_ENV = ("UC_START_DATE", "UC_END_DATE")
 
 
 def data_dir() -> Path:

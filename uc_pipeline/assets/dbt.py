@@ -21,11 +21,9 @@ from uc_pipeline.assets.partitions import day_key, partition_days
 from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.dbt_project import dbt_project
 from uc_pipeline.providers import PROVIDER_IDS
-from uc_pipeline.settings import warehouse_path
+from uc_pipeline.settings import WINDOW_ENV, warehouse_path
 
 WAREHOUSE_POOL = "warehouse"
-# The environment variables the dbt vars uc_start_date/uc_end_date default to (dbt_project.yml).
-WINDOW_ENV = ("UC_START_DATE", "UC_END_DATE")
 UNPARTITIONED = "tag:unpartitioned"
 LAYER_GROUPS = {"uc": "unified", "reporting": "reporting", "seeds": "unified"}
 
