@@ -11,6 +11,7 @@
 
   staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
   staging_changed(), staging_rows_with_keys(): see below (the incremental reads of related rows).
+  staging_replace_rows_of_calls(...): see below (a call's comments or recordings replaced as a whole).
 
   staging_uc_id(provider, connection_column, source_id): the global id
   `<provider>:<connection_id>:<source id>`; NULL when the source id is NULL (no dangling references).
@@ -67,6 +68,24 @@ where not exists (
         .columns[0].values()[0] -%}
     {%- if watermark is none -%}{{ return('true') }}{%- endif -%}
     {{ return(column ~ " > cast('" ~ watermark ~ "' as timestamptz)") }}
+{%- endmacro %}
+
+{#- staging_replace_rows_of_calls(provider, calls_model, call_source_id): the pre-hook of a per-provider
+    uc_comment / uc_recording table (incremental_strategy 'append') that is built from the rows of
+    `calls_model` (one row per call; `connection_id`, and the provider's call id in `call_source_id`)
+    staged since it last ran. In an incremental run it deletes the stored rows of those calls, so a
+    call's comments or recordings are replaced as a whole: one that a newer version of the call no
+    longer has goes too (replacing rows by their own id kept it). The hook runs in the model's
+    transaction, so a failed run leaves the stored rows as they were. No hook on a first build or a
+    full refresh. -#}
+{% macro staging_replace_rows_of_calls(provider, calls_model, call_source_id) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where call_id in (
+            select {{ staging_uc_id(provider, 'connection_id', call_source_id) }}
+            from {{ ref(calls_model) }}
+            where {{ staging_changed() }}
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- staging_rows_with_keys(relation, key, keys): the filter "the tuple of columns `key` (e.g.

@@ -7,6 +7,8 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.dbt_staging import dbtrun, samples
 
 DAY1, DAY2 = date(2020, 10, 15), date(2020, 10, 16)
@@ -130,3 +132,43 @@ def test_contact_comes_from_the_latest_call_that_shows_it(data_dir: Path) -> Non
     samples.land(data_dir, "aircall", "calls", DAY2, [with_contact(1, 1602760000, "J.")])
     dbtrun.build(data_dir, vars=window(DAY2))
     assert [r["first_name"] for r in staged(data_dir, names)] == ["J."]
+
+
+def test_a_comment_or_recording_gone_from_a_newer_version_of_its_call_goes(data_dir: Path) -> None:
+    call = samples.fixture_json("aircall_webhook_call_ended_inbound.json")["data"]
+    comment = {"id": 5, "content": "call back", "posted_at": 1646389800, "posted_by": {"id": 9}}
+    kept = {**call, "id": 2, "comments": [{**comment, "id": 6}], "recording": "https://x.example/r.mp3",
+            "voicemail": None, "asset": "https://assets.aircall.io/calls/2/recording"}
+    v1 = {**call, "id": 1, "comments": [comment, {**comment, "id": 7}], "recording": "https://x.example/r.mp3",
+          "asset": "https://assets.aircall.io/calls/1/recording"}
+    # the newer version: one comment deleted, the recording deleted, the voicemail still there
+    v2 = {**v1, "comments": [comment], "recording": None, "asset": "https://assets.aircall.io/calls/1/voicemail"}
+    record = next(r for r in samples.ringcentral_records() if r.get("recording"))
+    record_v2 = {**record, "recording": None, "lastModifiedTime": "2023-04-12T00:00:00.000Z"}
+    samples.land(data_dir, "aircall", "calls", DAY1, [("1", v1), ("2", kept)])
+    samples.land(data_dir, "ringcentral", "call_log", DAY1, [(record["id"], record)])
+    select = "staging.aircall staging.ringcentral"
+    media = "select source_id from staging.stg_{}__uc_recording order by source_id"
+    comments = "select source_id, call_id from staging.stg_aircall__uc_comment order by source_id"
+    dbtrun.build(data_dir, select, vars=window(DAY1))
+    assert [r["source_id"] for r in staged(data_dir, media.format("aircall"))] == [
+        "1:recording", "1:voicemail", "2:recording"]
+    assert [r["source_id"] for r in staged(data_dir, comments)] == ["5", "6", "7"]
+    assert [r["source_id"] for r in staged(data_dir, media.format("ringcentral"))] == [record["recording"]["id"]]
+
+    # A run that fails after the hook deleted the call's comments (a comment time it cannot read)
+    # leaves them as they were; the next run catches up.
+    broken = {**v2, "comments": [{**comment, "posted_at": "soon"}]}
+    samples.land(data_dir, "aircall", "calls", DAY2, [("1", broken)])
+    with pytest.raises(dbtrun.DbtFailed, match="stg_aircall__uc_comment"):
+        dbtrun.build(data_dir, "staging.aircall", vars=window(DAY2))
+    assert [r["source_id"] for r in staged(data_dir, comments)] == ["5", "6", "7"]
+
+    # the day extracted again (Aircall has no update time: the later extraction wins)
+    samples.land(data_dir, "aircall", "calls", DAY2, [("1", v2)], extracted_at=datetime(2020, 10, 17, 9, tzinfo=UTC))
+    samples.land(data_dir, "ringcentral", "call_log", DAY2, [(record["id"], record_v2)])
+    dbtrun.build(data_dir, select, vars=window(DAY2))
+    assert [r["source_id"] for r in staged(data_dir, media.format("aircall"))] == ["1:voicemail", "2:recording"]
+    assert [(r["source_id"], r["call_id"]) for r in staged(data_dir, comments)] == [
+        ("5", "aircall:acme:1"), ("6", "aircall:acme:2")]
+    assert staged(data_dir, media.format("ringcentral")) == []

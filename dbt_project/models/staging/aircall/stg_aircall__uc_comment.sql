@@ -1,8 +1,11 @@
-{#- Aircall call comments (notes posted by agents, often after the call) in the unified `uc_comment` shape. -#}
+{#-
+  Aircall call comments (notes posted by agents, often after the call) in the unified `uc_comment`
+  shape. A rebuilt call's comments replace all of its stored ones (staging_replace_rows_of_calls).
+-#}
 {{ config(
     materialized='incremental',
-    unique_key='id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
+    pre_hook="{{ staging_replace_rows_of_calls('aircall', 'stg_aircall__calls', 'call_id') }}",
     on_schema_change='append_new_columns',
 ) }}
 with calls as (

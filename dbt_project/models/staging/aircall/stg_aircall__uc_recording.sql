@@ -3,12 +3,13 @@
   object or id: a call carries at most one recording and one voicemail, so the source id is
   `<call id>:recording` / `<call id>:voicemail`. `web_url` is the `asset` page (durable, behind the
   Aircall login); the `recording`/`voicemail` mp3 URLs are signed S3 links that expire after 10
-  minutes and are never kept. Aircall gives no start/end or length of the media itself.
+  minutes and are never kept. Aircall gives no start/end or length of the media itself. A rebuilt
+  call's media replace all of its stored ones (staging_replace_rows_of_calls).
 -#}
 {{ config(
     materialized='incremental',
-    unique_key='id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
+    pre_hook="{{ staging_replace_rows_of_calls('aircall', 'stg_aircall__calls', 'call_id') }}",
     on_schema_change='append_new_columns',
 ) }}
 with calls as (

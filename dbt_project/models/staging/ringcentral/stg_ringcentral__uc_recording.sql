@@ -4,11 +4,12 @@
   message id). `web_url` is NULL: `contentUri` serves the audio only with an OAuth bearer token
   that expires within the hour, so it is not a link a person can open later. The call log gives no
   start/end or length of the media (the recording metadata endpoint does; it is not extracted).
+  A recomputed session's media replace all of its stored ones (staging_replace_rows_of_calls).
 -#}
 {{ config(
     materialized='incremental',
-    unique_key='id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
+    pre_hook="{{ staging_replace_rows_of_calls('ringcentral', 'stg_ringcentral__sessions', 'call_key') }}",
     on_schema_change='append_new_columns',
 ) }}
 {%- set changed = staging_changed() %}
@@ -34,13 +35,14 @@ records as (
 ),
 
 media as (
+    -- a deleted record is no part of its session (stg_ringcentral__sessions), nor are its recordings
     select connection_id, call_key, recording_id as media_id, 'recording' as kind, _extracted_at
     from records
-    where recording_id is not null
+    where recording_id is not null and not coalesce(deleted, false)
     union all
     select connection_id, call_key, message_id, 'voicemail', _extracted_at
     from records
-    where message_id is not null and lower(message_type) = 'voicemail'
+    where message_id is not null and lower(message_type) = 'voicemail' and not coalesce(deleted, false)
 )
 
 select
