@@ -7,8 +7,12 @@
   reporting_touched_days()     none when the mart is rebuilt whole (first build, --full-refresh, no
                                window); else the reporting-zone days to recompute: every local day that
                                overlaps a UTC day of uc_call loaded since this mart last ran (its
-                               `_uc_loaded_at` watermark). Runs that die half way are caught up by the
+                               `_uc_loaded_at` watermark), or a day such a call left (`_previous_call_dates`). Runs that die half way are caught up by the
                                next run, since the watermark only moves with the mart's own rows.
+  reporting_replace_touched_days()
+                               the pre-hook of an incremental mart (strategy 'append'): deletes the days
+                               the run recomputes, in the run's transaction, so that a day no call is
+                               left on is emptied too (delete+insert by day kept such a day's old rows).
   reporting_calls(touched)     uc_call rows with `day` (local date), `hour` and the KPI flags, restricted
                                to the touched local days (a range of `start_at` around them first).
   reporting_fidelity(kpis)     per provider, one `<kpi>_fidelity` column per KPI, from uc_field_coverage.
@@ -43,7 +47,8 @@
     {%- if not execute or not is_incremental() or window is none -%}{{ return(none) }}{%- endif -%}
     {%- set query -%}
         with touched_utc as (
-            select distinct call_date
+            -- the day of each call loaded since, and any day it left (a start that moved)
+            select distinct unnest(list_append(coalesce(_previous_call_dates, []), call_date)) as call_date
             from {{ ref('uc_call') }}
             where _loaded_at > (select coalesce(max(_uc_loaded_at), '-infinity'::timestamptz) from {{ this }})
         ),
@@ -58,6 +63,17 @@
         select strftime(day, '%Y-%m-%d') from local_days order by 1
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}
+
+{% macro reporting_replace_touched_days() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set touched = reporting_touched_days() -%}
+        {%- if touched is none -%}
+            delete from {{ this }}
+        {%- elif touched | length > 0 -%}
+            delete from {{ this }} where day in ({% for day in touched %}date '{{ day }}'{{ ', ' if not loop.last }}{% endfor %})
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro reporting_calls(touched) -%}

@@ -12,6 +12,7 @@
   staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
   staging_changed(), staging_rows_with_keys(): see below (the incremental reads of related rows).
   staging_replace_rows_of_calls(...): see below (a call's comments or recordings replaced as a whole).
+  staging_previous_call_dates(rebuilt): see below (the days a call left, for the reporting marts).
 
   staging_uc_id(provider, connection_column, source_id): the global id
   `<provider>:<connection_id>:<source id>`; NULL when the source id is NULL (no dangling references).
@@ -85,6 +86,38 @@ where not exists (
             from {{ ref(calls_model) }}
             where {{ staging_changed() }}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- staging_previous_call_dates(rebuilt, can_move=true): the rows of `rebuilt` (a CTE of per-provider
+    uc_call rows) with `_previous_call_dates`: the other `call_date`s that stored versions of the call
+    had, NULL when it never moved. A RingCentral session or an 8x8 call starts at its earliest record,
+    which can land after the others (days of a backfill run in any order); the reporting marts then
+    recompute the day the call left as well as the day it moved to. Only the stored rows of the
+    rebuilt ids are read. can_move=false (a provider that never moves a call's start): always NULL. -#}
+{% macro staging_previous_call_dates(rebuilt, can_move=true) -%}
+    {%- if can_move and is_incremental() -%}
+        {%- set stored_names = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {#- a table built before this column existed gains it on this run (append_new_columns) -#}
+        {%- set stored_previous = '_previous_call_dates' if '_previous_call_dates' in stored_names
+            else 'cast(null as date[])' %}
+select
+    rebuilt.*,
+    nullif(
+        list_filter(
+            list_distinct(list_append(coalesce(stored._previous_call_dates, []), stored.call_date)),
+            lambda d: d <> rebuilt.call_date
+        ),
+        []
+    ) as _previous_call_dates
+from {{ rebuilt }} as rebuilt
+left join (
+    select id, call_date, {{ stored_previous }} as _previous_call_dates
+    from {{ this }}
+    where id in (select id from {{ rebuilt }})
+) as stored on stored.id = rebuilt.id
+    {%- else %}
+select *, cast(null as date[]) as _previous_call_dates from {{ rebuilt }}
     {%- endif -%}
 {%- endmacro %}
 

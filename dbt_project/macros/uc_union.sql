@@ -5,8 +5,9 @@
   uc_union(model_name, with_loaded_at=false)
                           `union all` of stg_<provider>__<model_name> over var('providers'), every
                           column cast to the contract type so that providers cannot drift apart (plus
-                          the provider rows' `_loaded_at`: the uc_call, uc_recording and uc_comment
-                          views are this union over the per-provider incremental tables).
+                          the provider rows' `_loaded_at`, and for uc_call `_previous_call_dates`:
+                          the uc_call, uc_recording and uc_comment views are this union over the
+                          per-provider incremental tables).
 -#}
 
 {% macro uc_columns(model_name) -%}
@@ -65,6 +66,9 @@
         {%- endfor %}
         {%- if with_loaded_at %}
         cast(_loaded_at as timestamptz) as _loaded_at
+        {%- if model_name == 'uc_call' %},
+        cast(_previous_call_dates as date[]) as _previous_call_dates
+        {%- endif %}
         {%- endif %}
     from {{ ref('stg_' ~ provider ~ '__' ~ model_name) }}
     {% if not loop.last %}union all{% endif %}

@@ -58,8 +58,10 @@ def provider_relation(provider: str, model: str) -> str:
     """SQL relation of one provider's rows of a unified model, in the contract's columns."""
     if model in MERGED_IN_UC:
         return f"(select * exclude (_loaded_at) from uc.{model} where provider = '{provider}')"
-    # `_loaded_at` says which run wrote the row; it is not a contract column
-    return f"(select * exclude (_loaded_at) from staging.stg_{provider}__{model})"
+    # `_loaded_at` says which run wrote the row, `_previous_call_dates` which days a call left (for the
+    # reporting marts); neither is a contract column
+    tracking = "_loaded_at, _previous_call_dates" if model == "uc_call" else "_loaded_at"
+    return f"(select * exclude ({tracking}) from staging.stg_{provider}__{model})"
 
 
 def provider_columns(data_dir: Path, provider: str, model: str) -> list[str]:

@@ -172,3 +172,25 @@ def test_a_comment_or_recording_gone_from_a_newer_version_of_its_call_goes(data_
     assert [(r["source_id"], r["call_id"]) for r in staged(data_dir, comments)] == [
         ("5", "aircall:acme:1"), ("6", "aircall:acme:2")]
     assert staged(data_dir, media.format("ringcentral")) == []
+
+
+def test_a_call_whose_start_moves_to_an_earlier_day_leaves_the_later_days_marts(data_dir: Path) -> None:
+    # One RingCentral session across midnight: its second record's day runs first (a backfill runs days
+    # in any order); the first record, landed on the day before, moves the call's start to that day.
+    record = samples.fixture_json("ringcentral_call_log_record_simple.json")
+    first = {**record, "id": "A1", "sessionId": "S1", "startTime": "2020-10-15T23:59:00.000Z"}
+    second = {**record, "id": "B1", "sessionId": "S1", "startTime": "2020-10-16T00:01:00.000Z"}
+    # the coverage tests need every provider's fields somewhere in the data; one record has too few
+    build = ["build", "--indirect-selection", "cautious", "--select", "staging", "raw", "uc", "reporting", "coverage",
+             "--exclude", "test_name:matches_field_coverage"]
+    per_day = ("select day, sum(calls) as calls from reporting.calls_daily where provider = 'ringcentral' "
+               "group by day order by day")
+    samples.land(data_dir, "ringcentral", "call_log", DAY2, [("B1", second)])
+    dbtrun.dbt(data_dir, build, vars=window(DAY2))
+    assert [(r["day"], r["calls"]) for r in staged(data_dir, per_day)] == [(DAY2, 1)]
+
+    samples.land(data_dir, "ringcentral", "call_log", DAY1, [("A1", first)])
+    dbtrun.dbt(data_dir, build, vars=window(DAY1))
+    calls = staged(data_dir, "select source_id, call_date, _previous_call_dates from uc.uc_call")
+    assert [(r["source_id"], r["call_date"], r["_previous_call_dates"]) for r in calls] == [("S1", DAY1, [DAY2])]
+    assert [(r["day"], r["calls"]) for r in staged(data_dir, per_day)] == [(DAY1, 1)]

@@ -311,13 +311,16 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
         for model in MODELS:
             path = project.data_dir / "standin" / f"{provider}__{model}.parquet"
             # Like the real per-provider tables: incremental by id, a run writes the rows of the
-            # landing days it reads (all of them without a window), stamped with its start.
+            # landing days it reads (all of them without a window), stamped with its start; calls
+            # keep the days they left.
+            rows = ("select * exclude (_landed_date), {{ staging_loaded_at() }} as _loaded_at\n"
+                    f"from read_parquet('{path}')\n"
+                    "where {{ landing_window_filter('_landed_date') }}\n")
+            if model == "uc_call":
+                rows = f"with rebuilt as (\n{rows})\n{{{{ staging_previous_call_dates('rebuilt') }}}}\n"
             (models / f"stg_{provider}__{model}.sql").write_text(
                 "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete+insert',"
-                " tags=['unpartitioned']) }}\n"
-                "select * exclude (_landed_date), {{ staging_loaded_at() }} as _loaded_at\n"
-                f"from read_parquet('{path}')\n"
-                "where {{ landing_window_filter('_landed_date') }}\n"
+                " tags=['unpartitioned']) }}\n" + rows
             )
         with (seeds / f"{provider}_field_coverage.csv").open("w", newline="") as out:
             writer = csv.writer(out)

@@ -46,7 +46,7 @@ def test_uc_models_are_the_union_of_staging(built: tuple[DbtProject, standin.Sta
             "order by ordinal_position"
         )
     ]
-    assert cols == [name for name, _ in standin.CONTRACT["uc_call"]] + ["_loaded_at"]
+    assert cols == [name for name, _ in standin.CONTRACT["uc_call"]] + ["_loaded_at", "_previous_call_dates"]
     # one stored call compares equal, column by column, to its staging row
     call = data.calls("ringcentral")[5]
     row = project.query_dicts(f"select * from uc.uc_call where id = '{call['id']}'")[0]

@@ -4,8 +4,8 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='day',
+    incremental_strategy='append',
+    pre_hook="{{ reporting_replace_touched_days() }}",
     on_schema_change='fail',
     tags=['partitioned'],
 ) }}

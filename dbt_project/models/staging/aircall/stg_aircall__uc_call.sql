@@ -34,49 +34,53 @@ mapped as (
         end as outcome,
         case direction when 'inbound' then 'INBOUND' when 'outbound' then 'OUTBOUND' end as call_type
     from calls
+),
+
+rebuilt as (
+    select
+        {{ staging_uc_id('aircall', 'connection_id', 'call_id') }} as id,
+        'aircall' as provider,
+        connection_id,
+        call_id as source_id,
+        started_at as created_at,
+        greatest(
+            started_at, answered_at, ended_at,
+            {{ staging_epoch("list_max(list_transform(comments, lambda c: cast(c.posted_at as double)))") }},
+            last_tagged_at
+        ) as updated_at,
+        started_at as start_at,
+        answered_at,
+        ended_at as end_at,
+        cast(started_at as date) as call_date,
+        call_type as type,
+        raw_digits as telephone,
+        {{ staging_uc_id('aircall', 'connection_id', 'user_id') }} as user_id,
+        user_name,
+        cast(null as varchar) as user_phone,
+        {{ staging_uc_id('aircall', 'connection_id', 'contact_id') }} as contact_id,
+        cast(null as boolean) as is_private,
+        outcome,
+        missed_call_reason as missed_reason,
+        case when direction = 'inbound' then {{ staging_uc_id('aircall', 'connection_id', 'number_id') }} end as queue_id,
+        case when direction = 'inbound' then number_name end as queue_name,
+        case
+            when answered_at is not null then {{ staging_seconds('answered_at', 'started_at') }}
+            when direction = 'inbound' and ended_at is not null then {{ staging_seconds('ended_at', 'started_at') }}
+        end as wait_s,
+        case
+            when answered_at is not null and ended_at is not null then {{ staging_seconds('ended_at', 'answered_at') }}
+            when outcome <> 'UNKNOWN' then 0
+        end as talk_s,
+        cast(null as integer) as hold_s,
+        cast(null as integer) as wrap_up_s,
+        case when ended_at is not null then coalesce(duration, {{ staging_seconds('ended_at', 'started_at') }}) end
+            as duration_s,
+        has_recording,
+        cast(case when transferred_to.id is not null then 1 else 0 end as integer) as transfer_count,
+        'call_log' as record_source,
+        _extracted_at,
+        {{ staging_loaded_at() }} as _loaded_at
+    from mapped
 )
 
-select
-    {{ staging_uc_id('aircall', 'connection_id', 'call_id') }} as id,
-    'aircall' as provider,
-    connection_id,
-    call_id as source_id,
-    started_at as created_at,
-    greatest(
-        started_at, answered_at, ended_at,
-        {{ staging_epoch("list_max(list_transform(comments, lambda c: cast(c.posted_at as double)))") }},
-        last_tagged_at
-    ) as updated_at,
-    started_at as start_at,
-    answered_at,
-    ended_at as end_at,
-    cast(started_at as date) as call_date,
-    call_type as type,
-    raw_digits as telephone,
-    {{ staging_uc_id('aircall', 'connection_id', 'user_id') }} as user_id,
-    user_name,
-    cast(null as varchar) as user_phone,
-    {{ staging_uc_id('aircall', 'connection_id', 'contact_id') }} as contact_id,
-    cast(null as boolean) as is_private,
-    outcome,
-    missed_call_reason as missed_reason,
-    case when direction = 'inbound' then {{ staging_uc_id('aircall', 'connection_id', 'number_id') }} end as queue_id,
-    case when direction = 'inbound' then number_name end as queue_name,
-    case
-        when answered_at is not null then {{ staging_seconds('answered_at', 'started_at') }}
-        when direction = 'inbound' and ended_at is not null then {{ staging_seconds('ended_at', 'started_at') }}
-    end as wait_s,
-    case
-        when answered_at is not null and ended_at is not null then {{ staging_seconds('ended_at', 'answered_at') }}
-        when outcome <> 'UNKNOWN' then 0
-    end as talk_s,
-    cast(null as integer) as hold_s,
-    cast(null as integer) as wrap_up_s,
-    case when ended_at is not null then coalesce(duration, {{ staging_seconds('ended_at', 'started_at') }}) end
-        as duration_s,
-    has_recording,
-    cast(case when transferred_to.id is not null then 1 else 0 end as integer) as transfer_count,
-    'call_log' as record_source,
-    _extracted_at,
-    {{ staging_loaded_at() }} as _loaded_at
-from mapped
+{{ staging_previous_call_dates('rebuilt', can_move=false) }}

@@ -46,39 +46,43 @@ calls as (
         max(_extracted_at) as _extracted_at
     from recordings
     group by connection_id, call_key
+),
+
+rebuilt as (
+    select
+        {{ staging_uc_id('eightbyeight', 'connection_id', 'call_key') }} as id,
+        'eightbyeight' as provider,
+        connection_id,
+        call_key as source_id,
+        cast(null as timestamptz) as created_at,
+        cast(null as timestamptz) as updated_at,
+        answered_at as start_at,
+        answered_at,
+        end_at,
+        cast(answered_at as date) as call_date,
+        call_type as type,
+        phone_number as telephone,
+        {{ staging_uc_id('eightbyeight', 'connection_id', 'agent_id') }} as user_id,
+        cast(null as varchar) as user_name,
+        cast(null as varchar) as user_phone,
+        cast(null as varchar) as contact_id,
+        cast(null as boolean) as is_private,
+        'ANSWERED' as outcome,
+        cast(null as varchar) as missed_reason,
+        case when queue_id not in ('QUEUE_OUTBOUND', 'QUEUE_DIRECT_AGENT_ACCESS')
+            then {{ staging_uc_id('eightbyeight', 'connection_id', 'queue_id') }} end as queue_id,
+        case when queue_id not in ('QUEUE_OUTBOUND', 'QUEUE_DIRECT_AGENT_ACCESS') then queue_name end as queue_name,
+        cast(null as integer) as wait_s,
+        {{ staging_seconds('end_at', 'answered_at') }} as talk_s,
+        cast(null as integer) as hold_s,
+        cast(null as integer) as wrap_up_s,
+        cast(null as integer) as duration_s,
+        true as has_recording,
+        cast(null as integer) as transfer_count,
+        'recording_metadata' as record_source,
+        _extracted_at,
+        {{ staging_loaded_at() }} as _loaded_at
+    from calls
 )
 
-select
-    {{ staging_uc_id('eightbyeight', 'connection_id', 'call_key') }} as id,
-    'eightbyeight' as provider,
-    connection_id,
-    call_key as source_id,
-    cast(null as timestamptz) as created_at,
-    cast(null as timestamptz) as updated_at,
-    answered_at as start_at,
-    answered_at,
-    end_at,
-    cast(answered_at as date) as call_date,
-    call_type as type,
-    phone_number as telephone,
-    {{ staging_uc_id('eightbyeight', 'connection_id', 'agent_id') }} as user_id,
-    cast(null as varchar) as user_name,
-    cast(null as varchar) as user_phone,
-    cast(null as varchar) as contact_id,
-    cast(null as boolean) as is_private,
-    'ANSWERED' as outcome,
-    cast(null as varchar) as missed_reason,
-    case when queue_id not in ('QUEUE_OUTBOUND', 'QUEUE_DIRECT_AGENT_ACCESS')
-        then {{ staging_uc_id('eightbyeight', 'connection_id', 'queue_id') }} end as queue_id,
-    case when queue_id not in ('QUEUE_OUTBOUND', 'QUEUE_DIRECT_AGENT_ACCESS') then queue_name end as queue_name,
-    cast(null as integer) as wait_s,
-    {{ staging_seconds('end_at', 'answered_at') }} as talk_s,
-    cast(null as integer) as hold_s,
-    cast(null as integer) as wrap_up_s,
-    cast(null as integer) as duration_s,
-    true as has_recording,
-    cast(null as integer) as transfer_count,
-    'recording_metadata' as record_source,
-    _extracted_at,
-    {{ staging_loaded_at() }} as _loaded_at
-from calls
+{{ staging_previous_call_dates('rebuilt') }}

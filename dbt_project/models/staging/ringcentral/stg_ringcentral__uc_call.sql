@@ -17,43 +17,47 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
-select
-    {{ staging_uc_id('ringcentral', 'connection_id', 'call_key') }} as id,
-    'ringcentral' as provider,
-    connection_id,
-    call_key as source_id,
-    cast(null as timestamptz) as created_at,
-    updated_at,
-    start_at,
-    answered_at,
-    end_at,
-    cast(start_at as date) as call_date,
-    type,
-    telephone,
-    {{ staging_uc_id('ringcentral', 'connection_id', 'user_ext_id') }} as user_id,
-    user_name,
-    user_phone,
-    cast(null as varchar) as contact_id,
-    cast(null as boolean) as is_private,
-    outcome,
-    case when outcome not in ('ANSWERED', 'UNKNOWN') then coalesce(reason, result) end as missed_reason,
-    {{ staging_uc_id('ringcentral', 'connection_id', 'queue_ext_id') }} as queue_id,
-    queue_name,
-    case
-        when answered_at is not null and direction = 'Inbound' then {{ staging_seconds('answered_at', 'start_at') }}
-        when outcome <> 'ANSWERED' and direction = 'Inbound' then {{ staging_seconds('end_at', 'start_at') }}
-    end as wait_s,
-    case
-        when answered_at is not null then {{ staging_seconds('end_at', 'answered_at') }}
-        when outcome not in ('ANSWERED', 'UNKNOWN') then 0
-    end as talk_s,
-    cast(null as integer) as hold_s,
-    cast(null as integer) as wrap_up_s,
-    {{ staging_seconds('end_at', 'start_at') }} as duration_s,
-    has_recording,
-    cast(transfer_count as integer) as transfer_count,
-    'call_log' as record_source,
-    _extracted_at,
-    {{ staging_loaded_at() }} as _loaded_at
-from {{ ref('stg_ringcentral__sessions') }}
-where {{ staging_changed() }}
+with rebuilt as (
+    select
+        {{ staging_uc_id('ringcentral', 'connection_id', 'call_key') }} as id,
+        'ringcentral' as provider,
+        connection_id,
+        call_key as source_id,
+        cast(null as timestamptz) as created_at,
+        updated_at,
+        start_at,
+        answered_at,
+        end_at,
+        cast(start_at as date) as call_date,
+        type,
+        telephone,
+        {{ staging_uc_id('ringcentral', 'connection_id', 'user_ext_id') }} as user_id,
+        user_name,
+        user_phone,
+        cast(null as varchar) as contact_id,
+        cast(null as boolean) as is_private,
+        outcome,
+        case when outcome not in ('ANSWERED', 'UNKNOWN') then coalesce(reason, result) end as missed_reason,
+        {{ staging_uc_id('ringcentral', 'connection_id', 'queue_ext_id') }} as queue_id,
+        queue_name,
+        case
+            when answered_at is not null and direction = 'Inbound' then {{ staging_seconds('answered_at', 'start_at') }}
+            when outcome <> 'ANSWERED' and direction = 'Inbound' then {{ staging_seconds('end_at', 'start_at') }}
+        end as wait_s,
+        case
+            when answered_at is not null then {{ staging_seconds('end_at', 'answered_at') }}
+            when outcome not in ('ANSWERED', 'UNKNOWN') then 0
+        end as talk_s,
+        cast(null as integer) as hold_s,
+        cast(null as integer) as wrap_up_s,
+        {{ staging_seconds('end_at', 'start_at') }} as duration_s,
+        has_recording,
+        cast(transfer_count as integer) as transfer_count,
+        'call_log' as record_source,
+        _extracted_at,
+        {{ staging_loaded_at() }} as _loaded_at
+    from {{ ref('stg_ringcentral__sessions') }}
+    where {{ staging_changed() }}
+)
+
+{{ staging_previous_call_dates('rebuilt') }}

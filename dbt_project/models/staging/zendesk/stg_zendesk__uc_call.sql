@@ -58,39 +58,43 @@ mapped as (
         end as outcome
     from calls
     left join transfers using (connection_id, call_id)
+),
+
+rebuilt as (
+    select
+        {{ staging_uc_id('zendesk', 'connection_id', 'call_id') }} as id,
+        'zendesk' as provider,
+        connection_id,
+        call_id as source_id,
+        created_at,
+        updated_at,
+        created_at as start_at,
+        created_at + to_seconds(time_to_answer) as answered_at,
+        created_at + to_seconds(duration) as end_at,
+        cast(created_at as date) as call_date,
+        case direction when 'inbound' then 'INBOUND' when 'outbound' then 'OUTBOUND' end as type,
+        cast(null as varchar) as telephone,
+        {{ staging_uc_id('zendesk', 'connection_id', 'agent_id') }} as user_id,
+        cast(null as varchar) as user_name,
+        cast(null as varchar) as user_phone,
+        {{ staging_uc_id('zendesk', 'connection_id', 'customer_id') }} as contact_id,
+        cast(null as boolean) as is_private,
+        outcome,
+        case when outcome not in ('ANSWERED', 'UNKNOWN') and completion_status <> 'completed' then completion_status end
+            as missed_reason,
+        {{ staging_uc_id('zendesk', 'connection_id', 'call_group_id') }} as queue_id,
+        cast(null as varchar) as queue_name,
+        coalesce(time_to_answer, wait_time + coalesce(ivr_time_spent, 0)) as wait_s,
+        talk_time as talk_s,
+        hold_time as hold_s,
+        wrap_up_time as wrap_up_s,
+        duration as duration_s,
+        coalesce(recording_time, 0) > 0 as has_recording,
+        cast(case when has_legs then leg_transfers end as integer) as transfer_count,
+        'call_log' as record_source,
+        _extracted_at,
+        {{ staging_loaded_at() }} as _loaded_at
+    from mapped
 )
 
-select
-    {{ staging_uc_id('zendesk', 'connection_id', 'call_id') }} as id,
-    'zendesk' as provider,
-    connection_id,
-    call_id as source_id,
-    created_at,
-    updated_at,
-    created_at as start_at,
-    created_at + to_seconds(time_to_answer) as answered_at,
-    created_at + to_seconds(duration) as end_at,
-    cast(created_at as date) as call_date,
-    case direction when 'inbound' then 'INBOUND' when 'outbound' then 'OUTBOUND' end as type,
-    cast(null as varchar) as telephone,
-    {{ staging_uc_id('zendesk', 'connection_id', 'agent_id') }} as user_id,
-    cast(null as varchar) as user_name,
-    cast(null as varchar) as user_phone,
-    {{ staging_uc_id('zendesk', 'connection_id', 'customer_id') }} as contact_id,
-    cast(null as boolean) as is_private,
-    outcome,
-    case when outcome not in ('ANSWERED', 'UNKNOWN') and completion_status <> 'completed' then completion_status end
-        as missed_reason,
-    {{ staging_uc_id('zendesk', 'connection_id', 'call_group_id') }} as queue_id,
-    cast(null as varchar) as queue_name,
-    coalesce(time_to_answer, wait_time + coalesce(ivr_time_spent, 0)) as wait_s,
-    talk_time as talk_s,
-    hold_time as hold_s,
-    wrap_up_time as wrap_up_s,
-    duration as duration_s,
-    coalesce(recording_time, 0) > 0 as has_recording,
-    cast(case when has_legs then leg_transfers end as integer) as transfer_count,
-    'call_log' as record_source,
-    _extracted_at,
-    {{ staging_loaded_at() }} as _loaded_at
-from mapped
+{{ staging_previous_call_dates('rebuilt', can_move=false) }}
