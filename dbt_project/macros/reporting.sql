@@ -7,7 +7,8 @@
   reporting_touched_days()     none when the mart is rebuilt whole (first build, --full-refresh, no
                                window); else the reporting-zone days to recompute: every local day that
                                overlaps a UTC day of uc_call loaded since this mart last ran (its
-                               `_uc_loaded_at` watermark), or a day such a call left (`_previous_call_dates`). Runs that die half way are caught up by the
+                               `_uc_loaded_at` watermark), or a UTC day such a call left
+                               (`_previous_call_dates`). Runs that die half way are caught up by the
                                next run, since the watermark only moves with the mart's own rows.
   reporting_replace_touched_days()
                                the pre-hook of an incremental mart (strategy 'append'): deletes the days
