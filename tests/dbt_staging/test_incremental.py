@@ -1,5 +1,6 @@
-"""Incremental staging: a record landed again on a later day keeps its newest version, whichever
-day's window runs last (deduped within the batch and against the rows already staged)."""
+"""Incremental runs: a record landed again on a later day keeps its newest version, whichever day's
+window runs last (deduped within the batch and against the rows already staged); a rebuilt call
+replaces its comments and recordings, and the marts recompute a day that a call's start left."""
 
 from __future__ import annotations
 
