@@ -2,12 +2,12 @@
   The unified `uc_*` models as the union of every provider's staging model.
 
   uc_columns(model_name)  the contract's columns (dbt_project/README.md) with their types, in order.
-  uc_union(model_name, with_loaded_at=false)
+  uc_union(model_name, tracking=[])
                           `union all` of stg_<provider>__<model_name> over var('providers'), every
-                          column cast to the contract type so that providers cannot drift apart (plus
-                          the provider rows' `_loaded_at`, and for uc_call `_previous_call_dates`:
-                          the uc_call, uc_recording and uc_comment views are this union over the
-                          per-provider incremental tables).
+                          column cast to the contract type so that providers cannot drift apart, then
+                          the `tracking` columns, (name, type) pairs that are not in the contract
+                          (`_loaded_at`: the uc_call, uc_recording and uc_comment views are this union
+                          over the per-provider incremental tables).
 -#}
 
 {% macro uc_columns(model_name) -%}
@@ -54,22 +54,16 @@
     {{ return(columns[model_name]) }}
 {%- endmacro %}
 
-{% macro uc_union(model_name, with_loaded_at=false) -%}
+{% macro uc_union(model_name, tracking=[]) -%}
     {%- set providers = var('providers') -%}
     {%- if providers | length == 0 -%}
         {{ exceptions.raise_compiler_error("var('providers') is empty: list the provider ids to unify in dbt_project.yml") }}
     {%- endif -%}
     {%- for provider in providers %}
     select
-        {%- for name, type in uc_columns(model_name) %}
-        cast({{ adapter.quote(name) }} as {{ type }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last or with_loaded_at }}
+        {%- for name, type in uc_columns(model_name) + tracking %}
+        cast({{ adapter.quote(name) }} as {{ type }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
         {%- endfor %}
-        {%- if with_loaded_at %}
-        cast(_loaded_at as timestamptz) as _loaded_at
-        {%- if model_name == 'uc_call' %},
-        cast(_previous_call_dates as date[]) as _previous_call_dates
-        {%- endif %}
-        {%- endif %}
     from {{ ref('stg_' ~ provider ~ '__' ~ model_name) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}

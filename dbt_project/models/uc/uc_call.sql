@@ -1,7 +1,8 @@
 {#-
   uc_call: one row per call of every provider, a view over the per-provider incremental tables
-  stg_<provider>__uc_call (each row carries the `_loaded_at` of the run that wrote it).
+  stg_<provider>__uc_call (each row carries the `_loaded_at` of the run that wrote it, and the days the
+  call left in `_previous_call_dates`).
 -#}
 {{ config(materialized='view', tags=['partitioned']) }}
 
-{{ uc_union('uc_call', with_loaded_at=true) }}
+{{ uc_union('uc_call', tracking=[('_loaded_at', 'timestamptz'), ('_previous_call_dates', 'date[]')]) }}

@@ -4,4 +4,4 @@
 -#}
 {{ config(materialized='view', tags=['partitioned']) }}
 
-{{ uc_union('uc_comment', with_loaded_at=true) }}
+{{ uc_union('uc_comment', tracking=[('_loaded_at', 'timestamptz')]) }}

@@ -4,4 +4,4 @@
 -#}
 {{ config(materialized='view', tags=['partitioned']) }}
 
-{{ uc_union('uc_recording', with_loaded_at=true) }}
+{{ uc_union('uc_recording', tracking=[('_loaded_at', 'timestamptz')]) }}

@@ -21,8 +21,10 @@ with sessions as (
 ),
 
 records as (
+    -- a deleted record is no part of its session (stg_ringcentral__sessions), nor are its recordings
     select *, coalesce(session_id, record_id) as call_key
     from {{ ref('stg_ringcentral__call_log') }}
+    where not coalesce(deleted, false)
     {%- if is_incremental() %}
     {%- set session_of = "connection_id, coalesce(session_id, record_id)" %}
     {%- set changed_sessions -%}
@@ -30,19 +32,18 @@ records as (
     {%- endset %}
     -- the records of the sessions recomputed since the last run (a session is recomputed whenever one
     -- of its records is staged)
-    where {{ staging_rows_with_keys(ref('stg_ringcentral__call_log'), session_of, changed_sessions) }}
+    and {{ staging_rows_with_keys(ref('stg_ringcentral__call_log'), session_of, changed_sessions) }}
     {%- endif %}
 ),
 
 media as (
-    -- a deleted record is no part of its session (stg_ringcentral__sessions), nor are its recordings
     select connection_id, call_key, recording_id as media_id, 'recording' as kind, _extracted_at
     from records
-    where recording_id is not null and not coalesce(deleted, false)
+    where recording_id is not null
     union all
     select connection_id, call_key, message_id, 'voicemail', _extracted_at
     from records
-    where message_id is not null and lower(message_type) = 'voicemail' and not coalesce(deleted, false)
+    where message_id is not null and lower(message_type) = 'voicemail'
 )
 
 select
