@@ -1,9 +1,10 @@
 {#-
   Helpers of the provider staging models (models/staging/<provider>/).
 
-  staging_keep_latest(relation, updated_column): the rows of `relation` (a CTE of one provider
-  stream, keyed by `record_key`) keeping one version per key: the latest provider update time, then
-  the latest `_extracted_at`, then the latest landing day. In an incremental run a row whose stored
+  staging_keep_latest(relation, updated_column, landing): the rows of `relation` (a CTE of one provider
+  stream, keyed by `record_key`, parsed from `landing`, the stream's landing_source) keeping one
+  version per key: the latest provider update time, then the latest `_extracted_at`, then the latest
+  landing day. In an incremental run a row whose stored
   version is the same or newer is left out (delete+insert then leaves the stored row alone), so
   re-running an old day never replaces a newer version that a later day brought, and re-running a day
   whose landing has not changed writes nothing (nor do the models downstream). Every row written gets
@@ -24,12 +25,13 @@
   staging_seconds(later, earlier): whole seconds (floored) between two timestamptz values (NULL if either is).
 -#}
 
-{% macro staging_keep_latest(relation, updated_column) -%}
+{% macro staging_keep_latest(relation, updated_column, landing) -%}
     {%- set landed_more_than_once -%}
         (select record_key from {{ relation }} group by record_key having count(*) > 1)
     {%- endset %}
 select * exclude (_version), {{ staging_loaded_at() }} as _loaded_at
 from (
+    {%- if staging_landed_more_than_once(landing) %}
     -- most records land once: only the keys landed more than once go through the window (sorting
     -- every row of a full build by key cost more than parsing them)
     select *, {{ staging_version(updated_column, relation) }} as _version
@@ -40,6 +42,12 @@ from (
      from {{ relation }}
      where record_key in {{ landed_more_than_once }}
      qualify row_number() over (partition by record_key order by _version desc) = 1)
+    {%- else %}
+    -- no key landed twice in what this run reads: every row passes once, and DuckDB need not hold
+    -- the parsed rows back to find the keys landed more than once
+    select *, {{ staging_version(updated_column, relation) }} as _version
+    from {{ relation }}
+    {%- endif %}
 ) as landed_now
 {%- if is_incremental() %}
 -- a stored version that is the same or newer stays as it is (only its key and version are read)
@@ -49,6 +57,18 @@ where not exists (
       and {{ staging_version(updated_column, 'stored') }} >= landed_now._version
 )
 {%- endif %}
+{%- endmacro %}
+
+{#- Whether any key of `landing` (a landing_source) landed more than once: only its key columns are
+    read, which costs a small part of parsing the records. True when the query cannot run (parsing). -#}
+{% macro staging_landed_more_than_once(landing) -%}
+    {%- if not execute -%}{{ return(true) }}{%- endif -%}
+    {%- set query -%}
+        select count(*) from (
+            select 1 from {{ landing }} as landing group by _connection_id, _record_id having count(*) > 1
+        ) as twice
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
 {#- The version order of a staged record (greater = newer; a missing value is the oldest). -#}

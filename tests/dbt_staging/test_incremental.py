@@ -78,10 +78,20 @@ def test_full_history_run_dedupes_within_the_batch(data_dir: Path) -> None:
     samples.land(data_dir, "zendesk", "calls", DAY1, [(str(call_v2["id"]), call_v2)])
     samples.land(data_dir, "zendesk", "calls", DAY2, [(str(call_v1["id"]), call_v1)])
     samples.land(data_dir, "zendesk", "legs", DAY1, [])
-    dbtrun.build(data_dir, "staging.zendesk")
+    # Aircall reports no update time: the later extraction decides, here the earlier day's (a lookback
+    # re-extracted it after the later day had landed).
+    created = samples.fixture_json("aircall_webhook_call_created_outbound.json")["data"]
+    ended = samples.fixture_json("aircall_webhook_call_ended_outbound.json")["data"]
+    samples.land(data_dir, "aircall", "calls", DAY1, [(str(ended["id"]), ended)],
+                 extracted_at=datetime(2020, 10, 17, 12, tzinfo=UTC))
+    samples.land(data_dir, "aircall", "calls", DAY2, [(str(created["id"]), created)],
+                 extracted_at=datetime(2020, 10, 16, 12, tzinfo=UTC))
+    dbtrun.build(data_dir, "staging.zendesk staging.aircall")
     rows = staged(data_dir, "select source_id, outcome, missed_reason from staging.stg_zendesk__uc_call")
     assert [(r["source_id"], r["outcome"], r["missed_reason"]) for r in rows] == [
         ("123", "ABANDONED", "abandoned_in_queue")]
+    rows = staged(data_dir, "select status, landed_date from staging.stg_aircall__calls")
+    assert [(r["status"], r["landed_date"]) for r in rows] == [("done", DAY1)]
 
 
 def test_provider_uc_tables_rewrite_only_what_staging_wrote_since(data_dir: Path) -> None:

@@ -42,4 +42,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', '_extracted_at') }}
+{{ staging_keep_latest('parsed', '_extracted_at', landing_source('eightbyeight', 'recordings')) }}

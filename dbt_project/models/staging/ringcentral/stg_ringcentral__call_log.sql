@@ -77,4 +77,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', 'last_modified_time') }}
+{{ staging_keep_latest('parsed', 'last_modified_time', landing_source('ringcentral', 'call_log')) }}

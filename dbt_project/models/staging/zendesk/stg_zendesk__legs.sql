@@ -41,4 +41,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', 'updated_at') }}
+{{ staging_keep_latest('parsed', 'updated_at', landing_source('zendesk', 'legs')) }}
