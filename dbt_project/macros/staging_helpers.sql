@@ -4,11 +4,12 @@
   staging_keep_latest(relation, updated_column, landing): the rows of `relation` (a CTE of one provider
   stream, keyed by `record_key`, parsed from `landing`, the stream's landing_source) keeping one
   version per key: the latest provider update time, then the latest `_extracted_at`, then the latest
-  landing day. In an incremental run a row whose stored
-  version is the same or newer is left out (delete+insert then leaves the stored row alone), so
-  re-running an old day never replaces a newer version that a later day brought, and re-running a day
-  whose landing has not changed writes nothing (nor do the models downstream). Every row written gets
-  `_loaded_at` = the run's start, which tells the uc_* models what changed since they last ran.
+  landing day. When no key of `landing` landed twice in what the run reads, every row passes as it
+  is. In an incremental run a row whose stored version is the same or newer is left out
+  (delete+insert then leaves the stored row alone), so re-running an old day never replaces a newer
+  version that a later day brought, and re-running a day whose landing has not changed writes
+  nothing (nor do the models downstream). Every row written gets `_loaded_at` = the run's start,
+  which tells the uc_* models what changed since they last ran.
 
   staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
   staging_changed(), staging_rows_with_keys(): see below (the incremental reads of related rows).
