@@ -27,12 +27,15 @@
 -#}
 
 {% macro staging_keep_latest(relation, updated_column, landing) -%}
-    {%- set landed_more_than_once -%}
-        (select record_key from {{ relation }} group by record_key having count(*) > 1)
-    {%- endset %}
+    {%- set landed_more_than_once = staging_keys_landed_more_than_once(landing) -%}
+    {%- set any_landed_twice = true -%}
+    {%- if execute -%}
+        {%- set any_landed_twice = run_query('select count(*) from ' ~ landed_more_than_once ~ ' as twice')
+            .columns[0].values()[0] > 0 -%}
+    {%- endif %}
 select * exclude (_version), {{ staging_loaded_at() }} as _loaded_at
 from (
-    {%- if staging_landed_more_than_once(landing) %}
+    {%- if any_landed_twice %}
     -- most records land once: only the keys landed more than once go through the window (sorting
     -- every row of a full build by key cost more than parsing them)
     select *, {{ staging_version(updated_column, relation) }} as _version
@@ -44,8 +47,8 @@ from (
      where record_key in {{ landed_more_than_once }}
      qualify row_number() over (partition by record_key order by _version desc) = 1)
     {%- else %}
-    -- no key landed twice in what this run reads: every row passes once, and DuckDB need not hold
-    -- the parsed rows back to find the keys landed more than once
+    -- no key landed twice in what this run reads: every row passes, and the parsed rows are read
+    -- once (read twice, as above, DuckDB holds every one of them back)
     select *, {{ staging_version(updated_column, relation) }} as _version
     from {{ relation }}
     {%- endif %}
@@ -60,16 +63,14 @@ where not exists (
 {%- endif %}
 {%- endmacro %}
 
-{#- Whether any key of `landing` (a landing_source) landed more than once: only its key columns are
-    read, which costs a small part of parsing the records. True when the query cannot run (parsing). -#}
-{% macro staging_landed_more_than_once(landing) -%}
-    {%- if not execute -%}{{ return(true) }}{%- endif -%}
-    {%- set query -%}
-        select count(*) from (
-            select 1 from {{ landing }} as landing group by _connection_id, _record_id having count(*) > 1
-        ) as twice
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0] > 0) }}
+{#- The `record_key`s (`<connection id>:<record id>`, as every staging model keys its records) that
+    `landing` (a landing_source) holds more than once. Only the landing's key columns are read, which
+    costs a small part of parsing the records. -#}
+{% macro staging_keys_landed_more_than_once(landing) -%}
+(select _connection_id || ':' || _record_id as record_key
+ from {{ landing }} as landing
+ group by _connection_id, _record_id
+ having count(*) > 1)
 {%- endmacro %}
 
 {#- The version order of a staged record (greater = newer; a missing value is the oldest). -#}
