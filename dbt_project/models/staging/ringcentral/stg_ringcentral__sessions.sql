@@ -19,6 +19,13 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{#- the fields a session takes from its first record -#}
+{%- set session_first_record = [
+    'record_outcome', 'reason', 'result', 'direction', 'from_extension_number', 'to_extension_number',
+    'from_phone_number', 'to_phone_number', 'from_extension_id', 'to_extension_id', 'extension_id',
+    'from_name', 'to_name',
+] %}
+
 with records as (
     select
         *,
@@ -77,32 +84,55 @@ agent_leg as (
     )
 ),
 
+-- Most sessions are one record, which is then the session as it is: only the sessions of several
+-- records go through the aggregate, whose per-session states cost ten times finding those sessions.
+several_records as (
+    select connection_id, call_key from records group by all having count(*) > 1
+),
+
 sessions as (
+    select
+        r.connection_id,
+        r.call_key,
+        r.start_time as start_at,
+        r.end_time as end_at,
+        r.last_modified_time as updated_at,
+        r.record_outcome = 'ANSWERED' as any_answered,
+        r.recording_id is not null as has_recording,
+        cast(r.transfer_legs as bigint) as transfer_legs,
+        r._extracted_at,
+        {%- for column in session_first_record %}
+        r.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from records as r
+    anti join several_records as several
+        on several.connection_id = r.connection_id and several.call_key is not distinct from r.call_key
+    union all by name
     select * exclude (first_record), first_record.*
     from (
         select
-            connection_id,
-            call_key,
-            min(start_time) as start_at,
-            max(end_time) as end_at,
-            max(last_modified_time) as updated_at,
-            bool_or(record_outcome = 'ANSWERED') as any_answered,
-            bool_or(recording_id is not null) as has_recording,
+            r.connection_id,
+            r.call_key,
+            min(r.start_time) as start_at,
+            max(r.end_time) as end_at,
+            max(r.last_modified_time) as updated_at,
+            bool_or(r.record_outcome = 'ANSWERED') as any_answered,
+            bool_or(r.recording_id is not null) as has_recording,
             -- NULL when no record of the session has legs (Simple view): transfers unknown
-            sum(transfer_legs) as transfer_legs,
-            max(_extracted_at) as _extracted_at,
+            cast(sum(r.transfer_legs) as bigint) as transfer_legs,
+            max(r._extracted_at) as _extracted_at,
             arg_min(
                 {
-                    'record_outcome': record_outcome, 'reason': reason, 'result': result, 'direction': direction,
-                    'from_extension_number': from_extension_number, 'to_extension_number': to_extension_number,
-                    'from_phone_number': from_phone_number, 'to_phone_number': to_phone_number,
-                    'from_extension_id': from_extension_id, 'to_extension_id': to_extension_id,
-                    'extension_id': extension_id, 'from_name': from_name, 'to_name': to_name
+                    {%- for column in session_first_record %}
+                    '{{ column }}': r.{{ column }}{{ ',' if not loop.last }}
+                    {%- endfor %}
                 },
-                (start_time, record_id)
+                (r.start_time, r.record_id)
             ) as first_record
-        from records
-        group by all
+        from records as r
+        semi join several_records as several
+            on several.connection_id = r.connection_id and several.call_key is not distinct from r.call_key
+        group by r.connection_id, r.call_key
     )
 )
 
