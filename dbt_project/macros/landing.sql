@@ -51,7 +51,10 @@
 {%- endmacro %}
 
 {#- not_null on a landed column that passes when nothing has landed yet for that provider stream
-    (a deployment need not use every provider; a plain test would fail on the empty glob). -#}
+    (a deployment need not use every provider; a plain test would fail on the empty glob). One column
+    per test: DuckDB answers `where <column> is null` from the Parquet files' null counts without
+    reading the column; one test over both key columns read them (a 10M full build: 3.3-8.6 s per
+    stream, against 0.6-1.1 s for its two one-column tests). -#}
 {% test landed_not_null(model, column_name, provider, stream) %}
     {%- if landing_has_files(provider, stream) %}
     select {{ column_name }} from {{ model }} where {{ column_name }} is null
