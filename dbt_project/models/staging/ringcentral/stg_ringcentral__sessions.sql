@@ -86,6 +86,8 @@ agent_leg as (
 
 -- Most sessions are one record, which is then the session as it is: only the sessions of several
 -- records go through the aggregate, whose per-session states cost ten times finding those sessions.
+-- The keys match with `is not distinct from`, so records with neither id stay one session, as the
+-- aggregate groups them.
 several_records as (
     select connection_id, call_key from records group by all having count(*) > 1
 ),
