@@ -12,11 +12,13 @@
 
 {%- set aircall_user = '{"id": "VARCHAR", "name": "VARCHAR", "email": "VARCHAR"}' %}
 
+{%- set landed_records = landing_source('aircall', 'calls') %}
+
 with landed as (
     -- each record is parsed once, into typed fields and nested structs (no JSON text is kept, so
     -- nothing downstream parses again)
     select *, json_transform(_record, '{"id": "VARCHAR", "sid": "VARCHAR", "direction": "VARCHAR", "status": "VARCHAR", "missed_call_reason": "VARCHAR", "started_at": "VARCHAR", "answered_at": "VARCHAR", "ended_at": "VARCHAR", "duration": "VARCHAR", "raw_digits": "VARCHAR", "asset": "VARCHAR", "recording": "VARCHAR", "voicemail": "VARCHAR", "archived": "VARCHAR", "cost": "VARCHAR", "hangup_cause": "VARCHAR", "user": {{ aircall_user }}, "assigned_to": {{ aircall_user }}, "transferred_by": {{ aircall_user }}, "transferred_to": {{ aircall_user }}, "number": {"id": "VARCHAR", "name": "VARCHAR", "digits": "VARCHAR"}, "contact": {"id": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR", "company_name": "VARCHAR", "emails": [{"value": "VARCHAR"}], "phone_numbers": [{"value": "VARCHAR"}]}, "comments": [{"id": "VARCHAR", "content": "VARCHAR", "posted_at": "VARCHAR", "posted_by": {{ aircall_user }}}], "tags": [{"tagged_at": "VARCHAR"}]}') as r
-    from {{ landing_source('aircall', 'calls') }}
+    from {{ landed_records }}
 ),
 
 parsed as (
@@ -60,4 +62,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', '_extracted_at', landing_source('aircall', 'calls')) }}
+{{ staging_keep_latest('parsed', '_extracted_at', landed_records) }}

@@ -11,10 +11,12 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{%- set landed_records = landing_source('eightbyeight', 'recordings') %}
+
 with landed as (
     -- each record is parsed once; every field below is read from this struct
     select *, json_transform(_record, '{"filename": "VARCHAR", "transactionID": "VARCHAR", "startDate": "VARCHAR", "duration": "VARCHAR", "agentID": "VARCHAR", "phoneNumber": "VARCHAR", "channel": "VARCHAR", "queueID": "VARCHAR", "queueName": "VARCHAR", "caseID": "VARCHAR", "accountNumber": "VARCHAR", "extVar1": "VARCHAR", "extVar2": "VARCHAR", "outDialCode": "VARCHAR", "wrapUpCode": "VARCHAR"}') as r
-    from {{ landing_source('eightbyeight', 'recordings') }}
+    from {{ landed_records }}
 ),
 
 parsed as (
@@ -42,4 +44,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', '_extracted_at', landing_source('eightbyeight', 'recordings')) }}
+{{ staging_keep_latest('parsed', '_extracted_at', landed_records) }}

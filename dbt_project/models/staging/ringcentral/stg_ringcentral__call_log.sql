@@ -14,10 +14,12 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{%- set landed_records = landing_source('ringcentral', 'call_log') %}
+
 with landed as (
     -- each record is parsed once, into typed fields and structs
     select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "telephonySessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "action": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "reasonDescription": "VARCHAR", "internalType": "VARCHAR", "transport": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "extension": {"id": "VARCHAR"}, "recording": {"id": "VARCHAR", "type": "VARCHAR", "contentUri": "VARCHAR"}, "message": {"id": "VARCHAR", "type": "VARCHAR"}, "legs": [{"legType": "VARCHAR", "master": "VARCHAR", "legIndex": "VARCHAR", "startTime": "VARCHAR", "result": "VARCHAR", "extension": {"id": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}}]}') as r
-    from {{ landing_source('ringcentral', 'call_log') }}
+    from {{ landed_records }}
 ),
 
 parsed as (
@@ -77,4 +79,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', 'last_modified_time', landing_source('ringcentral', 'call_log')) }}
+{{ staging_keep_latest('parsed', 'last_modified_time', landed_records) }}

@@ -10,10 +10,12 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{%- set landed_records = landing_source('zendesk', 'calls') %}
+
 with landed as (
     -- each record is parsed once; every field below is read from this struct
     select *, json_transform(_record, '{"id": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR", "direction": "VARCHAR", "completion_status": "VARCHAR", "agent_id": "VARCHAR", "customer_id": "VARCHAR", "ticket_id": "VARCHAR", "call_group_id": "VARCHAR", "phone_number_id": "VARCHAR", "phone_number": "VARCHAR", "duration": "VARCHAR", "talk_time": "VARCHAR", "hold_time": "VARCHAR", "wait_time": "VARCHAR", "wrap_up_time": "VARCHAR", "time_to_answer": "VARCHAR", "ivr_time_spent": "VARCHAR", "consultation_time": "VARCHAR", "recording_time": "VARCHAR", "voicemail": "VARCHAR", "outside_business_hours": "VARCHAR", "exceeded_queue_wait_time": "VARCHAR", "call_charge": "VARCHAR"}') as r
-    from {{ landing_source('zendesk', 'calls') }}
+    from {{ landed_records }}
 ),
 
 parsed as (
@@ -49,4 +51,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', 'updated_at', landing_source('zendesk', 'calls')) }}
+{{ staging_keep_latest('parsed', 'updated_at', landed_records) }}

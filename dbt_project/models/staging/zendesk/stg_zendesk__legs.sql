@@ -10,10 +10,12 @@
     on_schema_change='append_new_columns',
 ) }}
 
+{%- set landed_records = landing_source('zendesk', 'legs') %}
+
 with landed as (
     -- each record is parsed once; every field below is read from this struct
     select *, json_transform(_record, '{"id": "VARCHAR", "call_id": "VARCHAR", "type": "VARCHAR", "agent_id": "VARCHAR", "user_id": "VARCHAR", "completion_status": "VARCHAR", "created_at": "VARCHAR", "updated_at": "VARCHAR", "duration": "VARCHAR", "talk_time": "VARCHAR", "hold_time": "VARCHAR", "wrap_up_time": "VARCHAR", "transferred_from": "VARCHAR", "transferred_to": "VARCHAR", "forwarded_to": "VARCHAR", "available_via": "VARCHAR"}') as r
-    from {{ landing_source('zendesk', 'legs') }}
+    from {{ landed_records }}
 ),
 
 parsed as (
@@ -41,4 +43,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', 'updated_at', landing_source('zendesk', 'legs')) }}
+{{ staging_keep_latest('parsed', 'updated_at', landed_records) }}
