@@ -11,6 +11,12 @@
   nothing (nor do the models downstream). Every row written gets `_loaded_at` = the run's start,
   which tells the uc_* models what changed since they last ran.
 
+  staging_latest_landed(relation, updated_column, landing) and staging_newer_than_stored(relation,
+  updated_column, key='record_key'): the two halves of staging_keep_latest, for a model that maps the
+  parsed records of an ephemeral model before storing them (the dedupe within what the run landed, in
+  the parsing model; the comparison with the stored versions and `_loaded_at`, in the storing one).
+  staging_require_columns(columns): see below (a table built by an earlier version of the project).
+
   staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
   staging_changed(), staging_rows_with_keys(): see below (the incremental reads of related rows).
   staging_replace_rows_of_calls(...): see below (a call's comments or recordings replaced as a whole).
@@ -27,38 +33,42 @@
 -#}
 
 {% macro staging_keep_latest(relation, updated_column, landing) -%}
+{{ staging_newer_than_stored('(' ~ staging_latest_landed(relation, updated_column, landing) ~ '\n)', updated_column) }}
+{%- endmacro %}
+
+{% macro staging_latest_landed(relation, updated_column, landing) -%}
     {%- set landed_more_than_once = staging_keys_landed_more_than_once(landing) -%}
     {%- set any_landed_twice = true -%}
     {%- if execute -%}
         {%- set any_landed_twice = run_query('select count(*) from ' ~ landed_more_than_once ~ ' as twice')
             .columns[0].values()[0] > 0 -%}
     {%- endif %}
-select * exclude (_version), {{ staging_loaded_at() }} as _loaded_at
-from (
     {%- if any_landed_twice %}
     -- most records land once: only the keys landed more than once go through the window (sorting
     -- every row of a full build by key cost more than parsing them)
-    select *, {{ staging_version(updated_column, relation) }} as _version
-    from {{ relation }}
+    select * from {{ relation }}
     where record_key not in {{ landed_more_than_once }}
     union all
-    (select *, {{ staging_version(updated_column, relation) }} as _version
-     from {{ relation }}
+    (select * from {{ relation }}
      where record_key in {{ landed_more_than_once }}
-     qualify row_number() over (partition by record_key order by _version desc) = 1)
+     qualify row_number() over (
+        partition by record_key order by {{ staging_version(updated_column, relation) }} desc) = 1)
     {%- else %}
     -- no key landed twice in what this run reads: every row passes, and the parsed rows are read
     -- once (read twice, as above, DuckDB holds every one of them back)
-    select *, {{ staging_version(updated_column, relation) }} as _version
-    from {{ relation }}
+    select * from {{ relation }}
     {%- endif %}
-) as landed_now
+{%- endmacro %}
+
+{% macro staging_newer_than_stored(relation, updated_column, key='record_key') -%}
+select *, {{ staging_loaded_at() }} as _loaded_at
+from {{ relation }} as landed_now
 {%- if is_incremental() %}
 -- a stored version that is the same or newer stays as it is (only its key and version are read)
 where not exists (
     select 1 from {{ this }} as stored
-    where stored.record_key = landed_now.record_key
-      and {{ staging_version(updated_column, 'stored') }} >= landed_now._version
+    where stored.{{ key }} = landed_now.{{ key }}
+      and {{ staging_version(updated_column, 'stored') }} >= {{ staging_version(updated_column, 'landed_now') }}
 )
 {%- endif %}
 {%- endmacro %}
@@ -159,6 +169,22 @@ select *, cast(null as date[]) as _previous_call_dates from {{ rebuilt }}
         {%- set day = run_query(query).columns[0].values()[0] -%}
     {%- endif -%}
     landed_date >= {{ "date '" ~ day ~ "'" if day else 'cast(null as date)' }} and ({{ key }}) in ({{ keys }})
+{%- endmacro %}
+
+{#- staging_require_columns(columns): in an incremental run, stop with a message naming the fix when the
+    stored table lacks any of `columns` (built by a version of the project that did not keep them:
+    on_schema_change would add them empty, and what other models read from them would be missing for
+    every row stored before). -#}
+{% macro staging_require_columns(columns) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- set missing = columns | reject('in', stored) | list -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built by an earlier version of uc-pipeline and lacks the columns " ~ missing | join(', ')
+                ~ ". Rebuild it and what is built from it once: dbt build --full-refresh --select " ~ this.identifier ~ "+") }}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro staging_loaded_at() -%}

@@ -54,24 +54,38 @@ def build(data_dir: Path, select: str = "staging raw uc_user uc_contact", vars: 
     return dbt(data_dir, ["build", "--indirect-selection", "cautious", "--select", *select.split()], vars)
 
 
+# What a provider's one stored table keeps after the contract's columns for its other models to read.
+PROVIDER_COLUMNS = {
+    ("aircall", "uc_call"): ["has_voicemail", "asset", "user", "assigned_to", "transferred_by", "transferred_to",
+                             "contact", "comments", "landed_date"],
+    ("eightbyeight", "uc_recording"): ["call_key", "agent_id", "phone_number", "queue_id", "queue_name", "landed_date"],
+    ("zendesk", "uc_call"): ["agent_id", "customer_id", "landed_date"],
+}
+
+
 def provider_relation(provider: str, model: str) -> str:
     """SQL relation of one provider's rows of a unified model, in the contract's columns."""
     if model in MERGED_IN_UC:
         return f"(select * exclude (_loaded_at) from uc.{model} where provider = '{provider}')"
     # `_loaded_at` says which run wrote the row, `_previous_call_dates` which days a call left (for the
     # reporting marts); neither is a contract column
-    tracking = "_loaded_at, _previous_call_dates" if model == "uc_call" else "_loaded_at"
-    return f"(select * exclude ({tracking}) from staging.stg_{provider}__{model})"
+    left_out = ["_loaded_at", "_previous_call_dates"] if model == "uc_call" else ["_loaded_at"]
+    left_out += [f'"{name}"' for name in PROVIDER_COLUMNS.get((provider, model), [])]
+    return f"(select * exclude ({', '.join(left_out)}) from staging.stg_{provider}__{model})"
+
+
+def columns(data_dir: Path, relation: str) -> list[str]:
+    """Column names of a relation of the warehouse, in order."""
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return [d[0] for d in con.execute(f"select * from {relation} limit 0").description]
+    finally:
+        con.close()
 
 
 def provider_columns(data_dir: Path, provider: str, model: str) -> list[str]:
     """Column names of `provider_relation(provider, model)`, in order."""
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        cur = con.execute(f"select * from {provider_relation(provider, model)} limit 0")
-        return [d[0] for d in cur.description]
-    finally:
-        con.close()
+    return columns(data_dir, provider_relation(provider, model))
 
 
 def query(data_dir: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.dbt_staging import dbtrun, samples
@@ -52,23 +53,19 @@ def test_later_version_wins_whatever_order_the_days_run(data_dir: Path) -> None:
 
     # Re-running the older day (a lookback) must not bring the older versions back, nor rewrite the
     # newer stored rows (their `_loaded_at` stays, so the uc_* models have nothing to redo).
-    stamps = ("select _loaded_at from staging.stg_zendesk__calls "
-              "union all select _loaded_at from staging.stg_aircall__calls")
+    stamps = ("select _loaded_at from staging.stg_zendesk__uc_call "
+              "union all select _loaded_at from staging.stg_aircall__uc_call")
     before = staged(data_dir, stamps)
     dbtrun.build(data_dir, select, vars=window(DAY1))
-    zd = staged(data_dir, "select wrap_up_time, landed_date from staging.stg_zendesk__calls")
-    assert [(r["wrap_up_time"], r["landed_date"]) for r in zd] == [(90, DAY2)]
-    ac = staged(data_dir, "select status, landed_date from staging.stg_aircall__calls")
-    assert [(r["status"], r["landed_date"]) for r in ac] == [("done", DAY2)]
+    zd = staged(data_dir, "select wrap_up_s, landed_date from staging.stg_zendesk__uc_call")
+    assert [(r["wrap_up_s"], r["landed_date"]) for r in zd] == [(90, DAY2)]
+    ac = staged(data_dir, "select outcome, landed_date from staging.stg_aircall__uc_call")
+    assert [(r["outcome"], r["landed_date"]) for r in ac] == [("ANSWERED", DAY2)]
     assert staged(data_dir, stamps) == before
 
     # Re-running the day that brought the stored versions, with nothing new landed, writes nothing.
-    uc_stamps = ("select _loaded_at from staging.stg_zendesk__uc_call "
-                 "union all select _loaded_at from staging.stg_aircall__uc_call")
-    uc_before = staged(data_dir, uc_stamps)
     dbtrun.build(data_dir, select, vars=window(DAY2))
     assert staged(data_dir, stamps) == before
-    assert staged(data_dir, uc_stamps) == uc_before
 
 
 def test_full_history_run_dedupes_within_the_batch(data_dir: Path) -> None:
@@ -90,8 +87,8 @@ def test_full_history_run_dedupes_within_the_batch(data_dir: Path) -> None:
     rows = staged(data_dir, "select source_id, outcome, missed_reason from staging.stg_zendesk__uc_call")
     assert [(r["source_id"], r["outcome"], r["missed_reason"]) for r in rows] == [
         ("123", "ABANDONED", "abandoned_in_queue")]
-    rows = staged(data_dir, "select status, landed_date from staging.stg_aircall__calls")
-    assert [(r["status"], r["landed_date"]) for r in rows] == [("done", DAY1)]
+    rows = staged(data_dir, "select outcome, landed_date from staging.stg_aircall__uc_call")
+    assert [(r["outcome"], r["landed_date"]) for r in rows] == [("ANSWERED", DAY1)]
 
 
 def test_provider_uc_tables_rewrite_only_what_staging_wrote_since(data_dir: Path) -> None:
@@ -117,9 +114,10 @@ def test_provider_uc_tables_rewrite_only_what_staging_wrote_since(data_dir: Path
     assert (zd2["id"], zd2["transfer_count"]) == (zd1["id"], 1)
     assert zd2["_loaded_at"] > zd1["_loaded_at"]
     assert ac2 == ac1  # nothing of it was staged again: not rewritten
-    # the per-provider tables read only what staging wrote after their own newest row, as a literal
-    compiled = (data_dir / "target" / "compiled" / "uc_pipeline" / "models" / "staging" / "aircall"
-                / "stg_aircall__uc_call.sql").read_text()
+    # a per-provider table built from other staging tables reads only what they wrote after its own
+    # newest row, as a literal
+    compiled = (data_dir / "target" / "compiled" / "uc_pipeline" / "models" / "staging" / "zendesk"
+                / "stg_zendesk__uc_call.sql").read_text()
     assert re.search(r"_loaded_at > cast\('[0-9-]+ [0-9:.]+\+00' as timestamptz\)", compiled), compiled
 
 
@@ -167,13 +165,15 @@ def test_a_comment_or_recording_gone_from_a_newer_version_of_its_call_goes(data_
     assert [r["source_id"] for r in staged(data_dir, comments)] == ["5", "6", "7"]
     assert [r["source_id"] for r in staged(data_dir, media.format("ringcentral"))] == [record["recording"]["id"]]
 
-    # A run that fails after the hook deleted the call's comments (a comment time it cannot read)
-    # leaves them as they were; the next run catches up.
+    # A run that fails on a comment time it cannot read leaves the call, its comments and its media
+    # as they were; the next run catches up.
     broken = {**v2, "comments": [{**comment, "posted_at": "soon"}]}
     samples.land(data_dir, "aircall", "calls", DAY2, [("1", broken)])
-    with pytest.raises(dbtrun.DbtFailed, match="stg_aircall__uc_comment"):
+    with pytest.raises(dbtrun.DbtFailed, match="stg_aircall__uc_call"):
         dbtrun.build(data_dir, "staging.aircall", vars=window(DAY2))
     assert [r["source_id"] for r in staged(data_dir, comments)] == ["5", "6", "7"]
+    assert [r["source_id"] for r in staged(data_dir, media.format("aircall"))] == [
+        "1:recording", "1:voicemail", "2:recording"]
 
     # the day extracted again (Aircall has no update time: the later extraction wins)
     samples.land(data_dir, "aircall", "calls", DAY2, [("1", v2)], extracted_at=datetime(2020, 10, 17, 9, tzinfo=UTC))
@@ -205,3 +205,20 @@ def test_a_call_whose_start_moves_to_an_earlier_day_leaves_the_later_days_marts(
     calls = staged(data_dir, "select source_id, call_date, _previous_call_dates from uc.uc_call")
     assert [(r["source_id"], r["call_date"], r["_previous_call_dates"]) for r in calls] == [("S1", DAY1, [DAY2])]
     assert [(r["day"], r["calls"]) for r in staged(data_dir, per_day)] == [(DAY1, 1)]
+
+
+def test_a_table_built_before_it_kept_its_provider_columns_stops_the_run_with_the_fix(data_dir: Path) -> None:
+    created = samples.fixture_json("aircall_webhook_call_created_outbound.json")["data"]
+    samples.land(data_dir, "aircall", "calls", DAY1, [(str(created["id"]), created)])
+    dbtrun.build(data_dir, "staging.aircall", vars=window(DAY1))
+    # as an earlier version stored Aircall calls: without the nested comments and contact
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    try:
+        con.execute("alter table staging.stg_aircall__uc_call drop column comments")
+        con.execute("alter table staging.stg_aircall__uc_call drop column contact")
+    finally:
+        con.close()
+    with pytest.raises(dbtrun.DbtFailed, match=r"lacks the columns comments, contact\. .*--full-refresh"):
+        dbtrun.build(data_dir, "staging.aircall", vars=window(DAY1))
+    dbtrun.dbt(data_dir, ["build", "--full-refresh", "--indirect-selection", "cautious", "--select", "staging.aircall"])
+    assert [r["comments"] for r in staged(data_dir, "select comments from staging.stg_aircall__uc_call")] == [[]]

@@ -48,6 +48,13 @@ def test_every_staging_model_has_the_contract_columns_in_order(built: Path) -> N
             assert actual == columns.split(), f"stg_{provider}__{model}"
 
 
+def test_a_stored_table_keeps_its_provider_columns_after_the_contract(built: Path) -> None:
+    for (provider, model), extra in dbtrun.PROVIDER_COLUMNS.items():
+        names = dbtrun.columns(built, f"staging.stg_{provider}__{model}")
+        contract = CONTRACT[model].split()
+        assert names[: len(contract)] == contract and set(extra) <= set(names), f"stg_{provider}__{model}"
+
+
 def test_raw_views_expose_every_landed_record(built: Path) -> None:
     counts = {r["n"] for r in dbtrun.query(built, "select count(*) as n from raw.aircall_calls")}
     assert counts == {3}  # six webhook events of three calls; the last event per call was landed

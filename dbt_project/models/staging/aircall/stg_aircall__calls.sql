@@ -1,14 +1,11 @@
 {#-
-  Aircall calls (`GET /v1/calls`), one row per (connection, call id), typed. Times are UNIX seconds in
-  the API and become UTC timestamptz. Aircall reports no update time, so the latest extraction of a
-  call wins (comments and tags keep changing a call for days after it ended).
+  Aircall calls (`GET /v1/calls`) landed in the run's window, parsed into typed fields (the ones the
+  unified models read; every other field stays in `raw.aircall_calls`), one version per (connection,
+  call id). Times are UNIX seconds in the API and become UTC timestamptz. Aircall reports no update
+  time, so the latest extraction of a call wins (comments and tags keep changing a call for days
+  after it ended). Ephemeral: stg_aircall__uc_call stores these calls once, in the unified shape.
 -#}
-{{ config(
-    materialized='incremental',
-    unique_key='record_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-) }}
+{{ config(materialized='ephemeral') }}
 
 {%- set aircall_user = '{"id": "VARCHAR", "name": "VARCHAR", "email": "VARCHAR"}' %}
 
@@ -17,7 +14,7 @@
 with landed as (
     -- each record is parsed once, into typed fields and nested structs (no JSON text is kept, so
     -- nothing downstream parses again)
-    select *, json_transform(_record, '{"id": "VARCHAR", "sid": "VARCHAR", "direction": "VARCHAR", "status": "VARCHAR", "missed_call_reason": "VARCHAR", "started_at": "VARCHAR", "answered_at": "VARCHAR", "ended_at": "VARCHAR", "duration": "VARCHAR", "raw_digits": "VARCHAR", "asset": "VARCHAR", "recording": "VARCHAR", "voicemail": "VARCHAR", "archived": "VARCHAR", "cost": "VARCHAR", "hangup_cause": "VARCHAR", "user": {{ aircall_user }}, "assigned_to": {{ aircall_user }}, "transferred_by": {{ aircall_user }}, "transferred_to": {{ aircall_user }}, "number": {"id": "VARCHAR", "name": "VARCHAR", "digits": "VARCHAR"}, "contact": {"id": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR", "company_name": "VARCHAR", "emails": [{"value": "VARCHAR"}], "phone_numbers": [{"value": "VARCHAR"}]}, "comments": [{"id": "VARCHAR", "content": "VARCHAR", "posted_at": "VARCHAR", "posted_by": {{ aircall_user }}}], "tags": [{"tagged_at": "VARCHAR"}]}') as r
+    select *, json_transform(_record, '{"id": "VARCHAR", "direction": "VARCHAR", "status": "VARCHAR", "missed_call_reason": "VARCHAR", "started_at": "VARCHAR", "answered_at": "VARCHAR", "ended_at": "VARCHAR", "duration": "VARCHAR", "raw_digits": "VARCHAR", "asset": "VARCHAR", "recording": "VARCHAR", "voicemail": "VARCHAR", "user": {{ aircall_user }}, "assigned_to": {{ aircall_user }}, "transferred_by": {{ aircall_user }}, "transferred_to": {{ aircall_user }}, "number": {"id": "VARCHAR", "name": "VARCHAR"}, "contact": {"id": "VARCHAR", "first_name": "VARCHAR", "last_name": "VARCHAR", "company_name": "VARCHAR", "emails": [{"value": "VARCHAR"}], "phone_numbers": [{"value": "VARCHAR"}]}, "comments": [{"id": "VARCHAR", "content": "VARCHAR", "posted_at": "VARCHAR", "posted_by": {{ aircall_user }}}], "tags": [{"tagged_at": "VARCHAR"}]}') as r
     from {{ landed_records }}
 ),
 
@@ -26,7 +23,6 @@ parsed as (
         _connection_id || ':' || _record_id as record_key,
         _connection_id as connection_id,
         r.id as call_id,
-        r.sid as sid,
         lower(r.direction) as direction,
         lower(r.status) as status,
         nullif(r.missed_call_reason, '') as missed_call_reason,
@@ -37,19 +33,12 @@ parsed as (
         r.raw_digits as raw_digits,
         r.asset as asset,
         -- the mp3 URLs are signed links that expire after 10 minutes: only whether there is one is
-        -- kept (they were a quarter of this table's write time; the landing zone keeps them verbatim)
+        -- kept (stored, they were a quarter of the calls' write time; the landing zone keeps them verbatim)
         r.recording is not null or coalesce(r.asset like '%/recording%', false) as has_recording,
         r.voicemail is not null or coalesce(r.asset like '%/voicemail%', false) as has_voicemail,
-        cast(r.archived as boolean) as archived,
-        r.cost as cost,
-        r.hangup_cause as hangup_cause,
-        r."user".id as user_id,
-        r."user".name as user_name,
-        r."user".email as user_email,
+        r."user" as "user",
         r."number".id as number_id,
         r."number".name as number_name,
-        r."number".digits as number_digits,
-        r.contact.id as contact_id,
         r.contact as contact,
         r.assigned_to as assigned_to,
         r.transferred_by as transferred_by,
@@ -62,4 +51,4 @@ parsed as (
     from landed
 )
 
-{{ staging_keep_latest('parsed', '_extracted_at', landed_records) }}
+{{ staging_latest_landed('parsed', '_extracted_at', landed_records) }}

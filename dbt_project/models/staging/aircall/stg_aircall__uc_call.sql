@@ -1,5 +1,8 @@
 {#-
-  Aircall calls in the unified `uc_call` shape (one row per call).
+  Aircall calls in the unified `uc_call` shape (one row per call): the one table Aircall staging
+  stores. After the contract's columns it keeps what the other Aircall models read (the nested user,
+  contact, transfer parties and comments, the voicemail flag and asset page, the landing day), so the
+  recordings and comments are views over it and nothing re-reads the landing.
 
   Outcome: Aircall's `status` is a lifecycle (initial/answered/done), not an outcome; a call that is
   not `done` yet is UNKNOWN. A done call with `answered_at` is ANSWERED; one with a voicemail is
@@ -8,6 +11,8 @@
   Times: talk = answered -> end (Aircall records no hold, so nothing is subtracted); wait = start ->
   answer, or start -> end for an unanswered inbound call. Queue = the Aircall number (line) an inbound
   call came in on; an outbound call's number is the line it was made from, not a queue.
+  Incremental by call: a run writes the calls its window landed, except those whose stored version is
+  the same or newer (the latest extraction wins).
 -#}
 {{ config(
     materialized='incremental',
@@ -15,12 +20,8 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
-with calls as (
-    select * from {{ ref('stg_aircall__calls') }}
-    where {{ staging_changed() }}
-),
-
-mapped as (
+{{ staging_require_columns(['comments', 'contact', 'landed_date']) }}
+with mapped as (
     select
         *,
         case
@@ -33,7 +34,7 @@ mapped as (
             else 'UNKNOWN'
         end as outcome,
         case direction when 'inbound' then 'INBOUND' when 'outbound' then 'OUTBOUND' end as call_type
-    from calls
+    from {{ ref('stg_aircall__calls') }}
 ),
 
 rebuilt as (
@@ -54,10 +55,10 @@ rebuilt as (
         cast(started_at as date) as call_date,
         call_type as type,
         raw_digits as telephone,
-        {{ staging_uc_id('aircall', 'connection_id', 'user_id') }} as user_id,
-        user_name,
+        {{ staging_uc_id('aircall', 'connection_id', '"user".id') }} as user_id,
+        "user".name as user_name,
         cast(null as varchar) as user_phone,
-        {{ staging_uc_id('aircall', 'connection_id', 'contact_id') }} as contact_id,
+        {{ staging_uc_id('aircall', 'connection_id', 'contact.id') }} as contact_id,
         cast(null as boolean) as is_private,
         outcome,
         missed_call_reason as missed_reason,
@@ -79,8 +80,21 @@ rebuilt as (
         cast(case when transferred_to.id is not null then 1 else 0 end as integer) as transfer_count,
         'call_log' as record_source,
         _extracted_at,
-        {{ staging_loaded_at() }} as _loaded_at
+        -- what the other Aircall models read (not part of the unified model)
+        has_voicemail,
+        asset,
+        "user",
+        assigned_to,
+        transferred_by,
+        transferred_to,
+        contact,
+        comments,
+        landed_date
     from mapped
+),
+
+written as (
+    {{ staging_newer_than_stored('rebuilt', '_extracted_at', key='id') }}
 )
 
-{{ staging_previous_call_dates('rebuilt', can_move=false) }}
+{{ staging_previous_call_dates('written', can_move=false) }}

@@ -5,16 +5,16 @@
 -#}
 {{ config(materialized='ephemeral') }}
 with calls as (
-    select * from {{ staging_landed_in_window('stg_aircall__calls') }}
-    where contact_id is not null
+    select * from {{ staging_landed_in_window('stg_aircall__uc_call') }}
+    where contact.id is not null
 ),
 
 latest as (
     -- the version on the latest call (an aggregate: a window sorted every call carrying a contact)
     select
         connection_id,
-        contact_id,
-        arg_max(contact, (_extracted_at, started_at, call_id)) as contact,
+        contact.id as contact_id,
+        arg_max(contact, (_extracted_at, start_at, source_id)) as contact,
         max(_extracted_at) as _extracted_at
     from calls
     group by all

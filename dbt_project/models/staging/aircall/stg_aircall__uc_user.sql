@@ -5,11 +5,11 @@
 -#}
 {{ config(materialized='ephemeral') }}
 with calls as (
-    select * from {{ staging_landed_in_window('stg_aircall__calls') }}
+    select * from {{ staging_landed_in_window('stg_aircall__uc_call') }}
 ),
 
 seen as (
-    select connection_id, _extracted_at, {'id': user_id, 'name': user_name, 'email': user_email} as u from calls
+    select connection_id, _extracted_at, "user" as u from calls
     union all
     select connection_id, _extracted_at, assigned_to from calls
     union all

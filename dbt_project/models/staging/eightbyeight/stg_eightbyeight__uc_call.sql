@@ -16,18 +16,14 @@
     on_schema_change='append_new_columns',
 ) }}
 with recordings as (
-    select
-        *,
-        coalesce(transaction_id, recording_id) as call_key,
-        start_date + to_seconds(duration) as end_date
-    from {{ ref('stg_eightbyeight__recordings') }}
+    select * from {{ ref('stg_eightbyeight__uc_recording') }}
     {%- if is_incremental() %}
-    {%- set call_of = "connection_id, coalesce(transaction_id, recording_id)" %}
+    {%- set call_of = "connection_id, call_key" %}
     {%- set changed_calls -%}
-        select {{ call_of }} from {{ ref('stg_eightbyeight__recordings') }} where {{ staging_changed() }}
+        select {{ call_of }} from {{ ref('stg_eightbyeight__uc_recording') }} where {{ staging_changed() }}
     {%- endset %}
     -- every recording of a call that has a recording staged since the last run
-    where {{ staging_rows_with_keys(ref('stg_eightbyeight__recordings'), call_of, changed_calls) }}
+    where {{ staging_rows_with_keys(ref('stg_eightbyeight__uc_recording'), call_of, changed_calls) }}
     {%- endif %}
 ),
 
@@ -35,14 +31,13 @@ calls as (
     select
         connection_id,
         call_key,
-        min(start_date) as answered_at,
-        max(end_date) as end_at,
-        arg_min({{ staging_eightbyeight_call_type('channel') }}, start_date) as call_type,
-        arg_min(phone_number, start_date) as phone_number,
-        arg_min(agent_id, start_date) as agent_id,
-        arg_min(queue_id, start_date) as queue_id,
-        arg_min(queue_name, start_date) as queue_name,
-        count(distinct agent_id) as agents,
+        min(start_at) as answered_at,
+        max(end_at) as end_at,
+        arg_min(type, start_at) as call_type,
+        arg_min(phone_number, start_at) as phone_number,
+        arg_min(agent_id, start_at) as agent_id,
+        arg_min(queue_id, start_at) as queue_id,
+        arg_min(queue_name, start_at) as queue_name,
         max(_extracted_at) as _extracted_at
     from recordings
     group by connection_id, call_key

@@ -10,6 +10,6 @@ select
     cast(null as varchar) as phone,
     cast(null as varchar) as extension,
     max(_extracted_at) as _extracted_at
-from {{ staging_landed_in_window('stg_eightbyeight__recordings') }}
+from {{ staging_landed_in_window('stg_eightbyeight__uc_recording') }}
 where agent_id is not null
 group by connection_id, agent_id

@@ -1,6 +1,7 @@
 {#-
   RingCentral call-log records (company call log, Detailed view), one row per (connection, record
-  id), typed. Of the legs it keeps `agent_legs`, the non-master legs that ring an agent (`Accept`) or
+  id), typed: the fields the unified models read (every other field stays in
+  `raw.ringcentral_call_log`). Of the legs it keeps `agent_legs`, the non-master legs that ring an agent (`Accept`) or
   transfer the call to one (`TransferCall`), as a list of structs, and `transfer_legs`, the record's
   number of `TransferCall` legs (NULL without legs: Simple view). The other legs, mostly master legs
   repeating the record's own parties, are two thirds of all legs in the sandbox's data; storing every
@@ -18,7 +19,7 @@
 
 with landed as (
     -- each record is parsed once, into typed fields and structs
-    select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "telephonySessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "action": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "reasonDescription": "VARCHAR", "internalType": "VARCHAR", "transport": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "extension": {"id": "VARCHAR"}, "recording": {"id": "VARCHAR", "type": "VARCHAR", "contentUri": "VARCHAR"}, "message": {"id": "VARCHAR", "type": "VARCHAR"}, "legs": [{"legType": "VARCHAR", "master": "VARCHAR", "legIndex": "VARCHAR", "startTime": "VARCHAR", "result": "VARCHAR", "extension": {"id": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}}]}') as r
+    select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "extension": {"id": "VARCHAR"}, "recording": {"id": "VARCHAR"}, "message": {"id": "VARCHAR", "type": "VARCHAR"}, "legs": [{"legType": "VARCHAR", "master": "VARCHAR", "legIndex": "VARCHAR", "startTime": "VARCHAR", "result": "VARCHAR", "extension": {"id": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}}]}') as r
     from {{ landed_records }}
 ),
 
@@ -28,18 +29,13 @@ parsed as (
         _connection_id as connection_id,
         r.id as record_id,
         r.sessionId as session_id,
-        r.telephonySessionId as telephony_session_id,
         {{ staging_iso("r.startTime") }} as start_time,
         cast(r.duration as integer) as duration,
         cast(r.durationMs as bigint) as duration_ms,
         r."type" as record_type,
         r.direction as direction,
-        r.action as action,
         r.result as result,
         r.reason as reason,
-        r.reasonDescription as reason_description,
-        r.internalType as internal_type,
-        r.transport as transport,
         r."from".phoneNumber as from_phone_number,
         r."from".extensionNumber as from_extension_number,
         r."from".extensionId as from_extension_id,
@@ -50,8 +46,6 @@ parsed as (
         r."to".name as to_name,
         r.extension.id as extension_id,
         r.recording.id as recording_id,
-        r.recording.type as recording_type,
-        r.recording.contentUri as recording_content_uri,
         r.message.id as message_id,
         r.message.type as message_type,
         cast(r.deleted as boolean) as deleted,

@@ -1,5 +1,13 @@
 {#-
-  RingCentral calls in the unified `uc_call` shape: one row per session (stg_ringcentral__sessions).
+  RingCentral calls in the unified `uc_call` shape: one row per telephony session (`sessionId`) — a
+  call can span several call-log records and, in the Detailed view, several legs (the caller's master
+  leg, the leg that rang the agent, transfers). Fax records are not calls and are left out, as are
+  deleted records.
+
+  From the legs: the agent is the extension of the first non-master `Accept` leg (the leg that rang
+  the agent; its start is the answer time when its result is Accepted); transfers are the
+  `TransferCall` legs. Without legs (Simple view) answer time, agent of an inbound call and
+  transfers are unknown.
 
   Outcome from the call-log `result`: Accepted / Call connected -> ANSWERED (for the session when
   any of its records was answered); Voicemail -> VOICEMAIL; Missed / No Answer / Rejected ->
@@ -10,6 +18,10 @@
   or the whole call when an inbound call was not answered; talk = answer -> end, which includes hold
   (RingCentral reports no hold time). The queue is the extension an inbound call was dialled to
   when another extension (the agent) took it.
+
+  Incremental by session: a run recomputes the sessions that have a record staged since it last ran,
+  from all of their records (whatever day those landed); a session whose start moves to another day
+  keeps the days it left in `_previous_call_dates`.
 -#}
 {{ config(
     materialized='incremental',
@@ -17,7 +29,166 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
-with rebuilt as (
+
+{#- the fields a session takes from its first record -#}
+{%- set session_first_record = [
+    'record_outcome', 'reason', 'result', 'direction', 'from_extension_number', 'to_extension_number',
+    'from_phone_number', 'to_phone_number', 'from_extension_id', 'to_extension_id', 'extension_id',
+    'from_name', 'to_name',
+] %}
+
+with records as (
+    select
+        *,
+        coalesce(session_id, record_id) as call_key,
+        start_time + to_milliseconds(coalesce(duration_ms, cast(duration as bigint) * 1000)) as end_time,
+        case
+            when result in ('Accepted', 'Call connected') then 'ANSWERED'
+            when result = 'Voicemail' then 'VOICEMAIL'
+            when result in ('Missed', 'No Answer', 'Rejected', 'Declined', 'Answered Elsewhere') then 'MISSED'
+            when result in ('Hang Up', 'Abandoned', 'Stopped') then 'ABANDONED'
+            when result = 'Busy' then 'BUSY'
+            when result in ('Blocked', 'Restricted Number') then 'BLOCKED'
+            when result in ('Call Failed', 'Call Failure', 'Failed', 'Internal Error', 'IP Phone Offline',
+                            'No Calling Credit', 'Wrong Number', 'International Disabled',
+                            'International Restricted', 'Suspended account', 'Not Allowed') then 'FAILED'
+            else 'UNKNOWN'
+        end as record_outcome
+    from {{ ref('stg_ringcentral__call_log') }}
+    where coalesce(record_type, 'Voice') = 'Voice' and not coalesce(deleted, false)
+    {%- if is_incremental() %}
+      {%- set session_key = "connection_id, coalesce(session_id, record_id)" %}
+      {%- set changed_sessions -%}
+          select {{ session_key }} from {{ ref('stg_ringcentral__call_log') }} where {{ staging_changed() }}
+      {%- endset %}
+      and {{ staging_rows_with_keys(ref('stg_ringcentral__call_log'), session_key, changed_sessions) }}
+    {%- endif %}
+),
+
+legs as (
+    select connection_id, call_key, unnest(agent_legs) as leg
+    from records
+    where agent_legs is not null
+),
+
+-- The first accepting leg and the first record of each session are picked by arg_min aggregates: a
+-- window sort carried every column of every record (legs included) through the sort.
+agent_leg as (
+    select connection_id, call_key, agent.*
+    from (
+        select
+            connection_id,
+            call_key,
+            arg_min(
+                {
+                    'ext_id': leg.extension_id,
+                    'ext_name': leg.to_name,
+                    'ext_phone': coalesce(leg.to_extension_number, leg.to_phone_number),
+                    'answered_at': case when leg.result = 'Accepted' then leg.start_time end
+                },
+                (leg.start_time, leg.leg_index)
+            ) as agent
+        from legs
+        where leg.leg_type = 'Accept'
+        group by all
+    )
+),
+
+-- Most sessions are one record, which is then the session as it is: only the sessions of several
+-- records go through the aggregate, whose per-session states cost ten times finding those sessions.
+-- The keys match with `is not distinct from`, so records with neither id stay one session, as the
+-- aggregate groups them.
+several_records as (
+    select connection_id, call_key from records group by all having count(*) > 1
+),
+
+sessions as (
+    select
+        r.connection_id,
+        r.call_key,
+        r.start_time as start_at,
+        r.end_time as end_at,
+        r.last_modified_time as updated_at,
+        r.record_outcome = 'ANSWERED' as any_answered,
+        r.recording_id is not null as has_recording,
+        cast(r.transfer_legs as bigint) as transfer_legs,
+        r._extracted_at,
+        {%- for column in session_first_record %}
+        r.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from records as r
+    anti join several_records as several
+        on several.connection_id = r.connection_id and several.call_key is not distinct from r.call_key
+    union all by name
+    select * exclude (first_record), first_record.*
+    from (
+        select
+            r.connection_id,
+            r.call_key,
+            min(r.start_time) as start_at,
+            max(r.end_time) as end_at,
+            max(r.last_modified_time) as updated_at,
+            bool_or(r.record_outcome = 'ANSWERED') as any_answered,
+            bool_or(r.recording_id is not null) as has_recording,
+            -- NULL when no record of the session has legs (Simple view): transfers unknown
+            cast(sum(r.transfer_legs) as bigint) as transfer_legs,
+            max(r._extracted_at) as _extracted_at,
+            arg_min(
+                {
+                    {%- for column in session_first_record %}
+                    '{{ column }}': r.{{ column }}{{ ',' if not loop.last }}
+                    {%- endfor %}
+                },
+                (r.start_time, r.record_id)
+            ) as first_record
+        from records as r
+        semi join several_records as several
+            on several.connection_id = r.connection_id and several.call_key is not distinct from r.call_key
+        group by r.connection_id, r.call_key
+    )
+),
+
+session_calls as (
+    select
+        s.connection_id,
+        s.call_key,
+        s.start_at,
+        s.end_at,
+        s.updated_at,
+        s.has_recording,
+        s._extracted_at,
+        case when s.any_answered then 'ANSWERED' else s.record_outcome end as outcome,
+        s.reason,
+        s.result,
+        case
+            when s.from_extension_number is not null and s.to_extension_number is not null then 'INTERNAL'
+            when s.direction = 'Inbound' then 'INBOUND'
+            when s.direction = 'Outbound' then 'OUTBOUND'
+        end as type,
+        case when s.direction = 'Inbound' then s.from_phone_number else s.to_phone_number end as telephone,
+        case
+            when s.direction = 'Outbound' then coalesce(s.from_extension_id, s.extension_id)
+            else a.ext_id
+        end as user_ext_id,
+        case when s.direction = 'Outbound' then s.from_name else a.ext_name end as user_name,
+        case
+            when s.direction = 'Outbound' then coalesce(s.from_extension_number, s.from_phone_number)
+            else a.ext_phone
+        end as user_phone,
+        case when s.direction = 'Inbound' and s.to_extension_id is distinct from a.ext_id then s.to_extension_id end
+            as queue_ext_id,
+        case
+            when s.direction = 'Inbound' and s.to_extension_id is not null and s.to_extension_id is distinct from a.ext_id
+                then s.to_name
+        end as queue_name,
+        case when s.any_answered then a.answered_at end as answered_at,
+        s.direction,
+        cast(s.transfer_legs as integer) as transfer_count
+    from sessions as s
+    left join agent_leg as a using (connection_id, call_key)
+),
+
+rebuilt as (
     select
         {{ staging_uc_id('ringcentral', 'connection_id', 'call_key') }} as id,
         'ringcentral' as provider,
@@ -56,8 +227,7 @@ with rebuilt as (
         'call_log' as record_source,
         _extracted_at,
         {{ staging_loaded_at() }} as _loaded_at
-    from {{ ref('stg_ringcentral__sessions') }}
-    where {{ staging_changed() }}
+    from session_calls
 )
 
 {{ staging_previous_call_dates('rebuilt') }}

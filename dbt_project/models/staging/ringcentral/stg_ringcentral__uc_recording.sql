@@ -9,26 +9,26 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{{ staging_replace_rows_of_calls('ringcentral', 'stg_ringcentral__sessions', 'call_key') }}",
+    pre_hook="{{ staging_replace_rows_of_calls('ringcentral', 'stg_ringcentral__uc_call', 'source_id') }}",
     on_schema_change='append_new_columns',
 ) }}
 {%- set changed = staging_changed() %}
 
 with sessions as (
-    select connection_id, call_key, type, user_ext_id, user_name
-    from {{ ref('stg_ringcentral__sessions') }}
+    select connection_id, source_id as call_key, type, user_id, user_name
+    from {{ ref('stg_ringcentral__uc_call') }}
     where {{ changed }}
 ),
 
 records as (
-    -- a deleted record is no part of its session (stg_ringcentral__sessions), nor are its recordings
+    -- a deleted record is no part of its session (stg_ringcentral__uc_call), nor are its recordings
     select *, coalesce(session_id, record_id) as call_key
     from {{ ref('stg_ringcentral__call_log') }}
     where not coalesce(deleted, false)
     {%- if is_incremental() %}
     {%- set session_of = "connection_id, coalesce(session_id, record_id)" %}
     {%- set changed_sessions -%}
-        select connection_id, call_key from {{ ref('stg_ringcentral__sessions') }} where {{ changed }}
+        select connection_id, source_id from {{ ref('stg_ringcentral__uc_call') }} where {{ changed }}
     {%- endset %}
     -- the records of the sessions recomputed since the last run (a session is recomputed whenever one
     -- of its records is staged)
@@ -53,7 +53,7 @@ select
     media_id as source_id,
     {{ staging_uc_id('ringcentral', 'media.connection_id', 'media.call_key') }} as call_id,
     cast(null as varchar) as contact_id,
-    {{ staging_uc_id('ringcentral', 'media.connection_id', 'sessions.user_ext_id') }} as user_id,
+    sessions.user_id,
     sessions.user_name,
     cast(null as timestamptz) as start_at,
     cast(null as timestamptz) as end_at,

@@ -1,5 +1,7 @@
 {#-
-  Zendesk Talk calls in the unified `uc_call` shape (one row per call; legs add transfers).
+  Zendesk Talk calls in the unified `uc_call` shape (one row per call; legs add transfers): the table
+  that stores Zendesk calls. After the contract's columns it keeps what stg_zendesk__uc_contact and
+  __uc_user read (the agent and customer ids as the export gives them, the landing day).
 
   Outcome from `completion_status`: completed -> ANSWERED, or VOICEMAIL when `voicemail` is true;
   pending_voicemail -> VOICEMAIL; abandoned_in_queue / abandoned_in_ivr / abandoned_on_hold ->
@@ -9,6 +11,10 @@
   Times: start = `created_at`; answered = start + `time_to_answer`; end = start + `duration`.
   Wait: `time_to_answer`, else (not answered) `wait_time` plus the IVR time. The export names
   no external number (`phone_number` is the Talk line) and no agent or group names.
+
+  Incremental by call: a run writes the calls its window landed (except those whose stored version
+  is the same or newer: the latest `updated_at` wins), and the stored calls that a leg staged since
+  the table last ran belongs to, with their transfers counted again.
 -#}
 {{ config(
     materialized='incremental',
@@ -16,37 +22,10 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
-{%- set call_of = "connection_id, call_id" %}
-{%- set changed = staging_changed() %}
-{%- set changed_calls -%}
-    select {{ call_of }} from {{ ref('stg_zendesk__calls') }} where {{ changed }}
-    union
-    -- a leg staged later changes the call's transfers
-    select {{ call_of }} from {{ ref('stg_zendesk__legs') }} where {{ changed }}
-{%- endset %}
-
-with calls as (
-    select * from {{ ref('stg_zendesk__calls') }}
-    {%- if is_incremental() %}
-    where {{ staging_rows_with_keys(ref('stg_zendesk__calls'), call_of, changed_calls) }}
-    {%- endif %}
-),
-
-transfers as (
-    select connection_id, call_id, count(*) filter (where transferred_from is not null) as transfer_count
-    from {{ ref('stg_zendesk__legs') }}
-    where leg_type = 'agent'
-    {%- if is_incremental() %}
-      and {{ staging_rows_with_keys(ref('stg_zendesk__legs'), call_of, changed_calls) }}
-    {%- endif %}
-    group by all
-),
-
-mapped as (
+{{ staging_require_columns(['agent_id', 'customer_id', 'landed_date']) }}
+with landed as (
     select
-        calls.*,
-        transfers.transfer_count as leg_transfers,
-        transfers.call_id is not null as has_legs,
+        *,
         case
             when completion_status = 'completed' and voicemail then 'VOICEMAIL'
             when completion_status = 'completed' then 'ANSWERED'
@@ -56,11 +35,10 @@ mapped as (
             when completion_status = 'failed' then 'FAILED'
             else 'UNKNOWN'
         end as outcome
-    from calls
-    left join transfers using (connection_id, call_id)
+    from {{ ref('stg_zendesk__calls') }}
 ),
 
-rebuilt as (
+mapped as (
     select
         {{ staging_uc_id('zendesk', 'connection_id', 'call_id') }} as id,
         'zendesk' as provider,
@@ -90,11 +68,44 @@ rebuilt as (
         wrap_up_time as wrap_up_s,
         duration as duration_s,
         coalesce(recording_time, 0) > 0 as has_recording,
-        cast(case when has_legs then leg_transfers end as integer) as transfer_count,
+        cast(null as integer) as transfer_count,  -- counted from the legs below
         'call_log' as record_source,
         _extracted_at,
-        {{ staging_loaded_at() }} as _loaded_at
-    from mapped
+        -- what the other Zendesk models read (not part of the unified model)
+        agent_id,
+        customer_id,
+        landed_date
+    from landed
+),
+
+calls as (
+    {{ staging_newer_than_stored('mapped', 'updated_at', key='id') }}
+    {%- if is_incremental() %}
+    union all by name
+    -- a leg staged later changes the call's transfers: the stored call is written again
+    select stored.* exclude (_loaded_at, _previous_call_dates), {{ staging_loaded_at() }} as _loaded_at
+    from {{ this }} as stored
+    where (stored.connection_id, stored.source_id) in (
+        select connection_id, call_id from {{ ref('stg_zendesk__legs') }} where {{ staging_changed() }}
+    )
+      and stored.id not in (select id from mapped)
+    {%- endif %}
+),
+
+transfers as (
+    select connection_id, call_id, count(*) filter (where transferred_from is not null) as transfer_count
+    from {{ ref('stg_zendesk__legs') }}
+    where leg_type = 'agent'
+    {%- if is_incremental() %}
+      and (connection_id, call_id) in (select connection_id, source_id from calls)
+    {%- endif %}
+    group by all
+),
+
+rebuilt as (
+    select calls.* replace (cast(transfers.transfer_count as integer) as transfer_count)
+    from calls
+    left join transfers on transfers.connection_id = calls.connection_id and transfers.call_id = calls.source_id
 )
 
 {{ staging_previous_call_dates('rebuilt', can_move=false) }}

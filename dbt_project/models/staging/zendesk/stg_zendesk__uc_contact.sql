@@ -4,7 +4,7 @@
 -#}
 {{ config(materialized='ephemeral') }}
 with calls as (
-    select * from {{ staging_landed_in_window('stg_zendesk__calls') }}
+    select * from {{ staging_landed_in_window('stg_zendesk__uc_call') }}
     where customer_id is not null
 )
 

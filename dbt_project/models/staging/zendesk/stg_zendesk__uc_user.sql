@@ -4,7 +4,7 @@
 -#}
 {{ config(materialized='ephemeral') }}
 with seen as (
-    select connection_id, agent_id as user_id, _extracted_at from {{ staging_landed_in_window('stg_zendesk__calls') }}
+    select connection_id, agent_id as user_id, _extracted_at from {{ staging_landed_in_window('stg_zendesk__uc_call') }}
     union all
     select connection_id, coalesce(agent_id, user_id), _extracted_at from {{ staging_landed_in_window('stg_zendesk__legs') }}
     where leg_type = 'agent'
