@@ -120,6 +120,19 @@ def test_provider_uc_tables_rewrite_only_what_staging_wrote_since(data_dir: Path
                 / "stg_zendesk__uc_call.sql").read_text()
     assert re.search(r"_loaded_at > cast\('[0-9-]+ [0-9:.]+\+00' as timestamptz\)", compiled), compiled
 
+    # Day 3 lands an older extraction of the call (its backfill ran late) and a second transfer: the
+    # stored version stays, and its transfers are counted again.
+    DAY3 = date(2020, 10, 17)
+    samples.land(data_dir, "zendesk", "calls", DAY3, [(str(call["id"]), call)],
+                 extracted_at=datetime(2020, 10, 16, tzinfo=UTC))
+    second = {**leg, "id": leg["id"] + 1, "agent_id": 8, "transferred_from": 7}
+    samples.land(data_dir, "zendesk", "legs", DAY3, [(str(second["id"]), second)])
+    dbtrun.build(data_dir, select, vars=window(DAY3))
+    [zd3] = staged(data_dir, rows.format("zendesk"))
+    assert (zd3["id"], zd3["transfer_count"]) == (zd1["id"], 2)
+    landed = staged(data_dir, "select landed_date from staging.stg_zendesk__uc_call")
+    assert [r["landed_date"] for r in landed] == [DAY1]
+
 
 def test_contact_comes_from_the_latest_call_that_shows_it(data_dir: Path) -> None:
     call = samples.fixture_json("aircall_webhook_call_ended_inbound.json")["data"]

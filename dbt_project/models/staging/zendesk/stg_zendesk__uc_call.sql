@@ -78,17 +78,22 @@ mapped as (
     from landed
 ),
 
-calls as (
+newer as (
     {{ staging_newer_than_stored('mapped', 'updated_at', key='id') }}
+),
+
+calls as (
+    select * from newer
     {%- if is_incremental() %}
     union all by name
-    -- a leg staged later changes the call's transfers: the stored call is written again
+    -- a leg staged since the last run changes its call's transfers: the stored call is written again
+    -- (unless a newer version of it landed in this run)
     select stored.* exclude (_loaded_at, _previous_call_dates), {{ staging_loaded_at() }} as _loaded_at
     from {{ this }} as stored
     where (stored.connection_id, stored.source_id) in (
         select connection_id, call_id from {{ ref('stg_zendesk__legs') }} where {{ staging_changed() }}
     )
-      and stored.id not in (select id from mapped)
+      and stored.id not in (select id from newer)
     {%- endif %}
 ),
 
