@@ -14,13 +14,17 @@
     on_schema_change='append_new_columns',
 ) }}
 {{ staging_require_columns(['call_key', 'landed_date']) }}
-with rebuilt as (
+with recordings as (
+    select *, coalesce(transaction_id, recording_id) as call_key from {{ ref('stg_eightbyeight__recordings') }}
+),
+
+rebuilt as (
     select
         {{ staging_uc_id('eightbyeight', 'connection_id', 'recording_id') }} as id,
         'eightbyeight' as provider,
         connection_id,
         recording_id as source_id,
-        {{ staging_uc_id('eightbyeight', 'connection_id', 'coalesce(transaction_id, recording_id)') }} as call_id,
+        {{ staging_uc_id('eightbyeight', 'connection_id', 'call_key') }} as call_id,
         cast(null as varchar) as contact_id,
         {{ staging_uc_id('eightbyeight', 'connection_id', 'agent_id') }} as user_id,
         cast(null as varchar) as user_name,
@@ -34,13 +38,13 @@ with rebuilt as (
         cast(null as timestamptz) as updated_at,
         _extracted_at,
         -- what the other 8x8 models read (not part of the unified model)
-        coalesce(transaction_id, recording_id) as call_key,
+        call_key,
         agent_id,
         phone_number,
         queue_id,
         queue_name,
         landed_date
-    from {{ ref('stg_eightbyeight__recordings') }}
+    from recordings
 )
 
 {{ staging_newer_than_stored('rebuilt', '_extracted_at', key='id') }}

@@ -93,7 +93,7 @@ calls as (
     where (stored.connection_id, stored.source_id) in (
         select connection_id, call_id from {{ ref('stg_zendesk__legs') }} where {{ staging_changed() }}
     )
-      and stored.id not in (select id from newer)
+      and not exists (select 1 from newer where newer.id = stored.id)
     {%- endif %}
 ),
 
