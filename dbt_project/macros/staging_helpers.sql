@@ -18,7 +18,8 @@
   staging_require_columns(columns): see below (a table built by an earlier version of the project).
 
   staging_loaded_at(): the run's start as a timestamptz literal, the `_loaded_at` of what a run writes.
-  staging_changed(), staging_rows_with_keys(): see below (the incremental reads of related rows).
+  staging_changed(), staging_rows_with_keys(), staging_rows_of_changed_keys(): see below (the incremental
+  reads of related rows).
   staging_replace_rows_of_calls(...): see below (a call's comments or recordings replaced as a whole).
   staging_previous_call_dates(rebuilt): see below (the days a call left, for the reporting marts).
 
@@ -169,6 +170,16 @@ select *, cast(null as date[]) as _previous_call_dates from {{ rebuilt }}
         {%- set day = run_query(query).columns[0].values()[0] -%}
     {%- endif -%}
     landed_date >= {{ "date '" ~ day ~ "'" if day else 'cast(null as date)' }} and ({{ key }}) in ({{ keys }})
+{%- endmacro %}
+
+{#- staging_rows_of_changed_keys(relation, key): staging_rows_with_keys for the keys of `relation` that
+    have a row written since this model last ran (staging_changed): every row of a call (or session)
+    one of whose rows is new. -#}
+{% macro staging_rows_of_changed_keys(relation, key) -%}
+    {%- set keys -%}
+        select {{ key }} from {{ relation }} where {{ staging_changed() }}
+    {%- endset -%}
+    {{ staging_rows_with_keys(relation, key, keys) }}
 {%- endmacro %}
 
 {#- staging_require_columns(columns): in an incremental run, stop with a message naming the fix when the

@@ -18,12 +18,8 @@
 with recordings as (
     select * from {{ ref('stg_eightbyeight__uc_recording') }}
     {%- if is_incremental() %}
-    {%- set call_of = "connection_id, call_key" %}
-    {%- set changed_calls -%}
-        select {{ call_of }} from {{ ref('stg_eightbyeight__uc_recording') }} where {{ staging_changed() }}
-    {%- endset %}
     -- every recording of a call that has a recording staged since the last run
-    where {{ staging_rows_with_keys(ref('stg_eightbyeight__uc_recording'), call_of, changed_calls) }}
+    where {{ staging_rows_of_changed_keys(ref('stg_eightbyeight__uc_recording'), 'connection_id, call_key') }}
     {%- endif %}
 ),
 

@@ -1,12 +1,12 @@
 {#-
   RingCentral call-log records (company call log, Detailed view), one row per (connection, record
   id), typed: the fields the unified models read (every other field stays in
-  `raw.ringcentral_call_log`). Of the legs it keeps `agent_legs`, the non-master legs that ring an agent (`Accept`) or
-  transfer the call to one (`TransferCall`), as a list of structs, and `transfer_legs`, the record's
-  number of `TransferCall` legs (NULL without legs: Simple view). The other legs, mostly master legs
-  repeating the record's own parties, are two thirds of all legs in the sandbox's data; storing every
-  leg made this table's biggest column. Times are ISO-8601 with `Z` (ms). The version with the latest
-  `lastModifiedTime` (then the latest extraction) wins.
+  `raw.ringcentral_call_log`). Of the legs it keeps `agent_legs`, the non-master legs that ring an
+  agent (`Accept`) or transfer the call to one (`TransferCall`), as a list of structs, and
+  `transfer_legs`, the record's number of `TransferCall` legs (NULL without legs: Simple view). The
+  other legs, mostly master legs repeating the record's own parties, are two thirds of all legs in
+  the sandbox's data; storing every leg made this table's biggest column. Times are ISO-8601 with
+  `Z` (ms). The version with the latest `lastModifiedTime` (then the latest extraction) wins.
 -#}
 {{ config(
     materialized='incremental',

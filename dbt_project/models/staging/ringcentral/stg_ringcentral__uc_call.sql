@@ -57,11 +57,9 @@ with records as (
     from {{ ref('stg_ringcentral__call_log') }}
     where coalesce(record_type, 'Voice') = 'Voice' and not coalesce(deleted, false)
     {%- if is_incremental() %}
-      {%- set session_key = "connection_id, coalesce(session_id, record_id)" %}
-      {%- set changed_sessions -%}
-          select {{ session_key }} from {{ ref('stg_ringcentral__call_log') }} where {{ staging_changed() }}
-      {%- endset %}
-      and {{ staging_rows_with_keys(ref('stg_ringcentral__call_log'), session_key, changed_sessions) }}
+      -- every record of a session that has a record staged since the last run
+      {%- set session_key = 'connection_id, coalesce(session_id, record_id)' %}
+      and {{ staging_rows_of_changed_keys(ref('stg_ringcentral__call_log'), session_key) }}
     {%- endif %}
 ),
 
