@@ -16,14 +16,17 @@ Nothing ever groups, sorts or joins the whole partition, so memory follows the b
 number of duplicates, not the number of records. Keeping the fetch order means that re-running a
 partition over the same pages gives the same file. It is written next to the old one and a rename
 replaces it: a process killed at any point leaves the previous file intact.
+
+Several writers of one partition (a backfill beside the schedule's lookback) never break each other:
+each works in its own locked folder beside the partition file (landing_writers.py), removes only the
+leftovers of writers that died, and its complete file replaces the partition by an atomic rename: the
+last writer to finish wins, and a reader sees one whole version or the other.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import uuid
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -35,6 +38,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from uc_pipeline.landing_writers import WriterFolder, remove_leftovers
 
 # A batch of the scratch file (one row group) ends at whichever comes first: the file's footer grows with
 # the number of row groups, the memory of a batch with its size.
@@ -50,7 +55,6 @@ PART_FILE = "part.parquet"
 
 _SCRATCH_SCHEMA = pa.schema([("_seq", pa.int64()), ("_record_id", pa.string()), ("_record", pa.string())])
 _IDS_SCHEMA = pa.schema([("_record_id", pa.string()), ("_seq", pa.int64())])
-_LEFTOVERS = (".scratch-*", ".staged-*", ".tmp-*", ".buckets-*")
 
 
 @dataclass(frozen=True)
@@ -91,16 +95,15 @@ def write_partition(
 
     Of several records with the same id, the last one fetched is kept. `bucket_ids` is how many ids
     the dedupe groups at once. If `records` raises, nothing is replaced and the scratch files are removed.
+    Writers of the same partition may run at once: each complete file replaces the partition whole, and
+    the last to finish wins.
     """
     final = partition_path(data_dir, provider, stream, connection_id, day)
     final.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(final.parent)
-    token = uuid.uuid4().hex
-    scratch = final.parent / f".scratch-{token}.parquet"
-    staged = final.parent / f".staged-{token}.parquet"
-    buckets_dir = final.parent / f".buckets-{token}"
-    spill_dir = final.parent / f".tmp-{token}"
-    try:
+    remove_leftovers(final.parent)
+    with WriterFolder(final.parent) as work:
+        scratch = work / "scratch.parquet"
+        staged = work / PART_FILE
         seen = _write_scratch(scratch, records)
         con = duckdb.connect(
             # One thread, insertion order kept: the final copy streams the scratch file in fetch order.
@@ -111,27 +114,24 @@ def write_partition(
                 "threads": 1,
                 "preserve_insertion_order": True,
                 "enable_external_file_cache": False,
-                "temp_directory": str(spill_dir),
+                "temp_directory": str(work / "spill"),
             }
         )
         try:
             con.execute("SET TimeZone = 'UTC'")
-            dropped = _find_dropped(con, scratch, seen, buckets_dir, max(1, bucket_ids))
+            dropped = _find_dropped(con, scratch, seen, work / "buckets", max(1, bucket_ids))
             params = [connection_id, window_start, window_end, extracted_at]
             _copy_kept(con, scratch, staged, seen, dropped, params)
         finally:
             con.close()
         rows = pq.ParquetFile(staged).metadata.num_rows
+        size = staged.stat().st_size
         with open(staged, "rb") as fh:
             os.fsync(fh.fileno())
+        # Atomic: a concurrent writer's rename lands before or after this one, never in the middle.
         os.replace(staged, final)
         _fsync_dir(final.parent)
-        return LandedPartition(path=final, rows=rows, duplicates_removed=seen - rows, bytes=final.stat().st_size)
-    finally:
-        for leftover in (scratch, staged):
-            leftover.unlink(missing_ok=True)
-        for folder in (buckets_dir, spill_dir):
-            shutil.rmtree(folder, ignore_errors=True)
+        return LandedPartition(path=final, rows=rows, duplicates_removed=seen - rows, bytes=size)
 
 
 def read_partition(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> pa.Table:
@@ -251,16 +251,6 @@ def _copy_kept(
         """,
         params,
     )
-
-
-def _remove_leftovers(folder: Path) -> None:
-    """Scratch files of a run that was killed; one writer per partition at a time, so none is live."""
-    for pattern in _LEFTOVERS:
-        for leftover in folder.glob(pattern):
-            if leftover.is_dir():
-                shutil.rmtree(leftover, ignore_errors=True)
-            else:
-                leftover.unlink(missing_ok=True)
 
 
 def _sql_path(path: Path) -> str:

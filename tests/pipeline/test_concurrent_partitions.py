@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from uc_pipeline.landing import read_partition
+from uc_pipeline.landing import partition_path, read_partition
 from uc_pipeline.sandbox import QuotaSpec, Sandbox
 
 from .support import YESTERDAY, day_bounds, sandbox_env
@@ -57,3 +57,36 @@ def test_ten_concurrent_partitions_never_exceed_the_quota(tmp_path: Path) -> Non
                 for r in read_partition(env.data_dir, "aircall", "calls", conn.connection_id, day).to_pylist()
             }
             assert landed == set(env.sandbox.record_ids(conn.connection_id, "calls", *day_bounds(day)))
+
+
+def test_three_processes_extracting_the_same_partition_all_succeed(tmp_path: Path) -> None:
+    """A backfill beside the schedule's lookback: the same partition extracted by three processes at once."""
+    conn = Sandbox.default_connections(["aircall"], calls_per_day=400, seed=12)[0]
+    with sandbox_env(tmp_path, [conn]) as env:
+        limiter = f"sqlite:///{tmp_path / 'ratelimit.sqlite'}"
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    WORKER,
+                    str(env.connections_file),
+                    str(env.data_dir),
+                    YESTERDAY.isoformat(),
+                    limiter,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outputs = [p.communicate(timeout=300) for p in procs]
+        truth = set(env.sandbox.record_ids(conn.connection_id, "calls", *day_bounds(YESTERDAY)))
+        for proc, (out, err) in zip(procs, outputs, strict=True):
+            assert proc.returncode == 0, err
+            assert int(out.split()[0]) == len(truth)
+        table = read_partition(env.data_dir, "aircall", "calls", conn.connection_id, YESTERDAY)
+        assert sorted(table.column("_record_id").to_pylist()) == sorted(truth)
+        folder = partition_path(env.data_dir, "aircall", "calls", conn.connection_id, YESTERDAY).parent
+        assert sorted(p.name for p in folder.iterdir()) == ["part.parquet"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from uc_pipeline import landing
+from uc_pipeline import landing, landing_writers
 from uc_pipeline.landing import BUCKET_IDS, LandedPartition, partition_path, read_partition, write_partition
 
 DAY = date(2026, 11, 1)
@@ -243,14 +243,93 @@ def test_all_duplicates_partition(tmp_path: Path) -> None:
     assert landed(tmp_path) == [("0", {"v": 996}), ("2", {"v": 998}), ("3", {"v": 999}), ("1", {"v": "late"})]
 
 
-def test_leftovers_of_a_killed_run_are_removed(tmp_path: Path) -> None:
-    folder = partition_path(tmp_path, "aircall", "calls", "acme", DAY).parent
-    (folder / ".buckets-dead" / "nested").mkdir(parents=True)
-    (folder / ".buckets-dead" / "0.arrows").write_bytes(b"x")
-    (folder / ".tmp-dead").mkdir()
-    (folder / ".scratch-dead.parquet").write_bytes(b"x")
-    land(tmp_path, stream_with_duplicates(50, seed=5), bucket_ids=4)
+PAUSED_WRITER = """
+import sys, time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from uc_pipeline.landing import write_partition
+data_dir, tag, release, count = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+def records():
+    for i in range(count):
+        yield str(i), {"id": i, "writer": tag}
+        if i == 0:
+            print("writing", flush=True)
+            deadline = time.monotonic() + 120
+            while not release.exists():
+                if time.monotonic() > deadline:
+                    raise SystemExit("never released")
+                time.sleep(0.02)
+result = write_partition(data_dir, "aircall", "calls", "acme", date(2026, 11, 1), records(),
+                         window_start=datetime(2026, 11, 1, tzinfo=UTC), window_end=datetime(2026, 11, 2, tzinfo=UTC),
+                         extracted_at=datetime.now(UTC), bucket_ids=500)
+print("landed", result.rows, flush=True)
+"""
+
+
+def start_paused_writer(data_dir: Path, tag: str, release: Path, count: int) -> subprocess.Popen[str]:
+    """A writer that has its writer folder and scratch file, holding until `release` exists."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_WRITER, str(data_dir), tag, str(release), str(count)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    assert line == "writing", proc.stderr.read() if proc.stderr else line
+    return proc
+
+
+def test_three_concurrent_writers_all_succeed_and_one_complete_version_wins(tmp_path: Path) -> None:
+    land(tmp_path, [("old", {"id": "old"})])
+    release = tmp_path / "release"
+    counts = {"w1": 3001, "w2": 3002, "w3": 3003}
+    # Each writer starts (and cleans the folder) while the others already have scratch files.
+    procs = {tag: start_paused_writer(tmp_path, tag, release, count) for tag, count in counts.items()}
+    assert len([n for n in partition_files(tmp_path) if n.startswith(".writer-") and n.endswith(".lock")]) == 3
+    release.touch()
+    for tag, proc in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.split() == ["landed", str(counts[tag])]
+    rows = read_partition(tmp_path, "aircall", "calls", "acme", DAY).to_pylist()
+    writers = {json.loads(r["_record"])["writer"] for r in rows}
+    assert len(writers) == 1, "the partition mixes the rows of several writers"
+    (winner,) = writers
+    assert sorted(int(r["_record_id"]) for r in rows) == list(range(counts[winner]))
     assert partition_files(tmp_path) == ["part.parquet"]
+
+
+def test_leftovers_of_dead_writers_are_removed_and_a_live_writers_kept(tmp_path: Path) -> None:
+    folder = partition_path(tmp_path, "aircall", "calls", "acme", DAY).parent
+    # A writer killed mid-write leaves its locked folder behind; the kernel released its lock.
+    dead = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert dead.stdout is not None and dead.stdout.readline().strip() == "writing"
+    finally:
+        dead.send_signal(signal.SIGKILL)
+        dead.wait()
+    dead_files = [n for n in partition_files(tmp_path) if n.startswith(".writer-")]
+    assert len(dead_files) == 2 and any(n.startswith(f".writer-{dead.pid}-") for n in dead_files)
+    # Earlier versions named scratch files without an owner: removed once old, kept while recent.
+    old_scratch, recent_scratch = folder / ".scratch-old.parquet", folder / ".tmp-recent"
+    old_scratch.write_bytes(b"x")
+    os.utime(old_scratch, (time.time() - 2 * landing_writers.LEGACY_STALE_S,) * 2)
+    recent_scratch.mkdir()
+    release = tmp_path / "release"
+    live = start_paused_writer(tmp_path, "live", release, 10)
+    try:
+        live_files = [n for n in partition_files(tmp_path) if n.startswith(f".writer-{live.pid}-")]
+        assert len(live_files) == 2 and not any(n in live_files for n in dead_files)
+        land(tmp_path, stream_with_duplicates(50, seed=5), bucket_ids=4)
+        # The dead writer's folder and the old scratch file are gone; the live writer's files are intact.
+        assert partition_files(tmp_path) == sorted([".tmp-recent", "part.parquet", *live_files])
+    finally:
+        release.touch()
+        out, err = live.communicate(timeout=120)
+    assert live.returncode == 0, err
+    assert out.split() == ["landed", "10"]
+    assert partition_files(tmp_path) == [".tmp-recent", "part.parquet"]
 
 
 def test_failing_source_in_a_bucketed_partition_keeps_previous_file(tmp_path: Path) -> None:
