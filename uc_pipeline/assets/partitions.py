@@ -1,7 +1,9 @@
 """The daily partitions shared by every extract asset and the partitioned dbt models.
 
-Partitions start at the earliest `history_start` in the connections file (read without resolving
+Partitions start at the earliest `history_start` in the connections file (checked without resolving
 credentials, so the code location loads even where secrets are absent); each partition is one UTC day.
+A file that does not pass its checks stops the code location from loading, with the file's own error:
+partitions that silently start at a default day would be wrong in the UI and in every backfill.
 """
 
 from __future__ import annotations
@@ -10,27 +12,21 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import yaml
 
-from uc_pipeline.connections import DEFAULT_HISTORY_START
+from uc_pipeline.connections import DEFAULT_HISTORY_START, read_connections_file
 
 PARTITION_FORMAT = "%Y-%m-%d"
 
 
 def earliest_history_start(connections_file: Path) -> date:
-    """The earliest `history_start` declared in the file, or the default when there is no file yet."""
-    try:
-        doc = yaml.safe_load(connections_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
+    """The earliest `history_start` declared in the file, or the default when there is no file yet.
+
+    Raises ConnectionConfigError (file, entry, key and fix) when the file exists but is wrong.
+    """
+    if not connections_file.exists():
         return DEFAULT_HISTORY_START
-    starts: list[date] = []
-    for entry in doc.get("connections") or []:
-        raw = entry.get("history_start", DEFAULT_HISTORY_START) if isinstance(entry, dict) else None
-        try:
-            starts.append(raw if isinstance(raw, date) else date.fromisoformat(str(raw)))
-        except ValueError:
-            continue  # load_connections reports it properly when the assets run
-    return min(starts, default=DEFAULT_HISTORY_START)
+    entries = read_connections_file(connections_file)
+    return min((entry.history_start for entry in entries), default=DEFAULT_HISTORY_START)
 
 
 def daily_partitions(start: date) -> dg.DailyPartitionsDefinition:
