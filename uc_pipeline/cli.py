@@ -17,12 +17,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from uc_pipeline.sandbox.standalone import serve_cli
+    from uc_pipeline.sandbox.standalone import main as sandbox_main
 
-    serve_cli(
-        port=args.port, host=args.host, profile=args.profile, calls_per_day=args.calls_per_day, config=args.config
-    )
-    return 0
+    return sandbox_main(args.args)
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -63,17 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--calls-per-day", type=int, default=150, help="sandbox volume per connection and day")
     demo.set_defaults(func=_demo)
 
-    sandbox = sub.add_parser("sandbox", help="serve the provider emulators and print connection entries")
-    sandbox.add_argument("--port", type=int, default=8765)
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument(
-        "--profile",
-        choices=["documented", "fast"],
-        default="documented",
-        help="quota profile: the providers' documented quotas, or fast ones for tests",
+    # Its flags (--port, --profile, --config, --seed, --now, ...) are parsed by uc_pipeline.sandbox.standalone.
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="serve the provider emulators and print connection entries (`uc-pipeline sandbox --help`)",
+        add_help=False,
+        prefix_chars="\0",
     )
-    sandbox.add_argument("--calls-per-day", type=int, default=200)
-    sandbox.add_argument("--config", default=None, help="optional sandbox YAML (connections, volumes, faults)")
+    sandbox.add_argument("args", nargs=argparse.REMAINDER)
     sandbox.set_defaults(func=_sandbox)
 
     publish = sub.add_parser("publish", help="publish serving.duckdb from the warehouse")

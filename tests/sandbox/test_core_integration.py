@@ -63,5 +63,42 @@ def test_sandbox_config_file(tmp_path) -> None:
     assert set(connections[0].credentials) == {"email", "api_token"}
 
 
+def test_unknown_paths_answer_the_vendors_error_body_and_name_the_connection() -> None:
+    clock = Clock(frozen=datetime(2026, 2, 1, tzinfo=UTC))
+    sandbox = Sandbox(Sandbox.default_connections(calls_per_day=5), clock=clock)
+    creds = {c.provider: c.credentials for c in sandbox.connections}
+    aircall = (creds["aircall"]["api_id"], creds["aircall"]["api_token"])
+    zendesk = (f"{creds['zendesk']['email']}/token", creds["zendesk"]["api_token"])
+    rc = creds["ringcentral"]
+    with sandbox.serve() as base:
+        # Aircall's error object, Zendesk's, RingCentral's platform error; the answers a client parses.
+        answer = httpx.get(f"{base}/aircall/v1/call", auth=aircall)
+        assert answer.status_code == 404 and set(answer.json()) == {"error", "troubleshoot"}
+        answer = httpx.get(f"{base}/zendesk/api/v2/channels/voice/stats/incremental/cals", auth=zendesk)
+        assert answer.status_code == 404 and answer.json() == {"error": "InvalidEndpoint", "description": "Not found"}
+        token = httpx.post(
+            f"{base}/ringcentral/restapi/oauth/token",
+            auth=(rc["client_id"], rc["client_secret"]),
+            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": rc["jwt"]},
+        ).json()["access_token"]
+        answer = httpx.get(
+            f"{base}/ringcentral/restapi/v1.0/account/~/calllog", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 404 and answer.json()["errorCode"] == "CMN-102"
+        assert answer.json()["errors"][0]["message"].startswith("Resource for parameter")
+        # A path under no provider names what is served.
+        answer = httpx.get(f"{base}/dialpad/v2/calls")
+        assert answer.status_code == 404 and "/aircall/" in answer.json()["message"]
+        assert httpx.get(f"{base}/aircall/v1/call").status_code == 404  # no credentials: nobody's
+    logged = [(e.path, e.status, e.connection_id) for e in sandbox.request_log.entries() if e.status == 404]
+    assert logged == [
+        ("/aircall/v1/call", 404, "demo-aircall"),
+        ("/zendesk/api/v2/channels/voice/stats/incremental/cals", 404, "demo-zendesk"),
+        ("/ringcentral/restapi/v1.0/account/~/calllog", 404, "demo-ringcentral"),
+        ("/dialpad/v2/calls", 404, None),
+        ("/aircall/v1/call", 404, None),
+    ]
+
+
 def _window() -> tuple[datetime, datetime]:
     return datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 7, tzinfo=UTC)

@@ -4,14 +4,15 @@ request log's violations and duplicate pages."""
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
 
 from uc_pipeline.http import ApiClient, HttpSettings, MalformedResponseError, Quota
-from uc_pipeline.sandbox import FaultSpec, QuotaSpec
+from uc_pipeline.sandbox import Clock, FaultSpec, QuotaSpec
 
-from .test_core_support import dummy_connection, dummy_sandbox
+from .test_core_support import AS_OF, dummy_connection, dummy_sandbox
 
 AUTH = ("k-dummy-1", "s3cret")
 WINDOW = {"start": "2026-01-06T00:00:00+00:00", "end": "2026-01-07T00:00:00+00:00"}
@@ -112,8 +113,8 @@ def test_request_log_finds_violations_and_duplicate_pages() -> None:
     assert [e.status for e in log.violations("dummy-1")] == [429]
     dupes = log.duplicate_pages()
     assert list(dupes.values()) == [2]
-    assert next(iter(dupes))[3] == ("end=2026-01-07T00%3A00%3A00%2B00%3A00&page=1"
-                                    "&start=2026-01-06T00%3A00%3A00%2B00%3A00")
+    # Compared without the parameters at their default (page=1 is the page asked without `page`).
+    assert next(iter(dupes))[3] == "end=2026-01-07T00%3A00%3A00%2B00%3A00&start=2026-01-06T00%3A00%3A00%2B00%3A00"
     assert log.counts()["dummy-1"] == {"requests": 4, "ok": 3, "throttled": 1, "errors": 0, "violations": 1,
                                        "faults": 0}
     assert summary["violations"] == 1 and summary["duplicate_pages"][0]["times"] == 2
@@ -124,8 +125,12 @@ def test_unknown_paths_are_logged_and_connections_validated() -> None:
     sandbox = dummy_sandbox()
     with sandbox.serve() as base:
         assert httpx.get(f"{base}/dummy/v9/nothing?b=2&a=1").status_code == 404
-    entry = sandbox.request_log.entries()[-1]
-    assert (entry.provider, entry.status, entry.query, entry.connection_id) == ("dummy", 404, "a=1&b=2", None)
+        unknown = httpx.get(f"{base}/dummy/v9/nothing", auth=AUTH)
+        assert unknown.status_code == 404 and unknown.json()["error"] == "Not Found"
+    first, second = sandbox.request_log.entries()[-2:]
+    assert (first.provider, first.status, first.query, first.connection_id) == ("dummy", 404, "a=1&b=2", None)
+    # With the credentials of a connection, the request is that connection's.
+    assert (second.status, second.connection_id) == (404, "dummy-1")
     with pytest.raises(ValueError, match="credentials lack"):
         dummy_sandbox(_without_secret())
     with pytest.raises(ValueError, match="time zone"):
@@ -142,3 +147,57 @@ def _window():
     from datetime import datetime
 
     return datetime.fromisoformat(WINDOW["start"]), datetime.fromisoformat(WINDOW["end"])
+
+
+def test_duplicate_pages_compare_queries_with_defaults_applied() -> None:
+    sandbox = dummy_sandbox()
+    with sandbox.serve() as base:
+        url = f"{base}/dummy/v1/items"
+        for params in ({**WINDOW}, {**WINDOW, "page": 1}, {**WINDOW, "page": 2}, {"page": 2, **WINDOW}):
+            assert httpx.get(url, params=params, auth=AUTH).status_code == 200
+    dupes = sandbox.request_log.duplicate_pages()
+    assert sorted(dupes.values()) == [2, 2]
+    assert all(e.query.startswith("end=") for e in sandbox.request_log.entries())  # the literal query is kept
+
+
+def test_aircall_pages_are_compared_with_its_documented_defaults() -> None:
+    from uc_pipeline.sandbox import Sandbox
+
+    sandbox = Sandbox(Sandbox.default_connections(["aircall"], calls_per_day=30), clock=Clock(frozen=AS_OF))
+    creds = sandbox.connection("demo-aircall").credentials
+    auth = (creds["api_id"], creds["api_token"])
+    window = {"from": 1767657600, "to": 1767744000}
+    with sandbox.serve() as base:
+        # page=1 and per_page=20 are Aircall's defaults: each pair asks for the same page.
+        pairs = [({"per_page": 50}, {"page": 1, "per_page": 50}), ({}, {"per_page": 20, "order": "asc"})]
+        for left, right in pairs:
+            for params in (left, right):
+                assert httpx.get(f"{base}/aircall/v1/calls", params={**window, **params}, auth=auth).status_code == 200
+        assert httpx.get(f"{base}/aircall/v1/calls", params={**window, "page": 2}, auth=auth).status_code == 200
+    assert sorted(sandbox.request_log.duplicate_pages().values()) == [2, 2]
+
+
+def test_a_slow_answer_and_the_retry_after_the_timeout_are_not_a_duplicate() -> None:
+    sandbox = dummy_sandbox(faults=FaultSpec(slow_rate=1.0, slow_s=1.5))
+    with sandbox.serve() as base:
+        with pytest.raises(httpx.ReadTimeout):
+            get(base, timeout=0.3)
+        sandbox.set_faults("dummy-1", FaultSpec())
+        assert get(base).status_code == 200
+        entries = sandbox.request_log.entries
+        for _ in range(200):  # the held-back answer is logged when it goes out
+            if len(entries()) == 2:
+                break
+            time.sleep(0.05)
+    retry, slow = sandbox.request_log.entries()
+    assert (retry.fault, slow.fault, slow.status, slow.connection_id) == (None, "slow", 200, "dummy-1")
+    assert slow.elapsed_s >= 1.5 > retry.elapsed_s
+    assert slow.page_key == retry.page_key and sandbox.request_log.duplicate_pages() == {}
+
+
+def test_a_slow_answer_cut_short_by_the_server_stopping_is_logged_as_such() -> None:
+    sandbox = dummy_sandbox(faults=FaultSpec(slow_rate=1.0, slow_s=60.0))
+    with sandbox.serve() as base, pytest.raises(httpx.ReadTimeout):
+        get(base, timeout=0.3)
+    (entry,) = sandbox.request_log.entries()
+    assert (entry.status, entry.fault, entry.connection_id, entry.group) == (499, "slow", "dummy-1", "default")

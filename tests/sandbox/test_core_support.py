@@ -33,6 +33,7 @@ class DummyEmulator:
     default_quotas = {"default": QuotaSpec(60, 60.0), "auth": QuotaSpec(5, 60.0, penalty_s=60.0)}
     fast_quotas = {"default": QuotaSpec(10_000, 1.0), "auth": QuotaSpec(1_000, 1.0, penalty_s=1.0)}
     credential_fields = ("key", "secret")
+    query_defaults = {"page": "1"}  # leaving `page` out asks for page 1
 
     def _connection(self, ctx: SandboxContext, request: Request) -> SandboxConnection | None:
         header = request.headers.get("authorization", "")

@@ -1,21 +1,25 @@
 """The sandbox's ASGI app: every emulator's routes under `/<provider id>`, the control endpoints under
-`/_sandbox/`, and a safety net that logs requests no emulator delivered (404s, crashes)."""
+`/_sandbox/`, unknown paths answered with the provider's own 404 body (notfound.py), and a safety net
+that logs requests no emulator delivered (404s, crashes) with the connection their credentials name."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from uc_pipeline.sandbox.bodyfaults import silence_injected_faults
-from uc_pipeline.sandbox.context import Context
+from uc_pipeline.sandbox.context import ARRIVED_KEY, Context
+from uc_pipeline.sandbox.notfound import not_found
 
 
 class _LogUndelivered:
@@ -29,7 +33,7 @@ class _LogUndelivered:
         if scope["type"] != "http" or scope["path"].startswith("/_sandbox"):
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})
+        scope.setdefault("state", {})[ARRIVED_KEY] = time.monotonic()
         status = {"code": 500}
 
         async def tap(message: Message) -> None:
@@ -40,7 +44,7 @@ class _LogUndelivered:
         try:
             await self.app(scope, receive, tap)
         finally:
-            self.ctx.log(scope, status["code"])
+            self.ctx.log_undelivered(scope, status["code"])
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -133,6 +137,15 @@ def build_app(ctx: Context) -> Starlette:
     routes: list[Any] = [Mount("/_sandbox", routes=_control_routes(ctx))]
     for provider, emulator in sorted(ctx.emulators.items()):
         routes.append(Mount(f"/{provider}", routes=emulator.routes(ctx)))
-    app = Starlette(routes=routes)
+    async def unknown_path(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/_sandbox"):
+            return _error(404, f"no control endpoint {request.url.path}")
+        return not_found(request, ctx.emulators)
+
+    async def other_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
+
+    app = Starlette(routes=routes, exception_handlers={404: unknown_path, 405: other_http_error})
     app.add_middleware(_LogUndelivered, ctx=ctx)
     return app

@@ -14,6 +14,12 @@ class Clock:
         self._frozen = _aware(frozen) if frozen is not None else None
         self._offset = offset
 
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock stands still."""
+        with self._lock:
+            return self._frozen is not None
+
     def now(self) -> datetime:
         with self._lock:
             if self._frozen is not None:

@@ -3,10 +3,11 @@ connections file (plus environment) that points the pipeline at a running sandbo
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,27 @@ DEFAULT_TIMEZONES: dict[str, str] = {
 }
 
 
+QUOTA_PROFILES = ("fast", "documented")
+SETTINGS_KEYS = ("profile", "seed", "now", "connections")
+
+
 class SandboxConfigError(ValueError):
     """The sandbox config file is wrong; the message names the file, the entry and the fix."""
+
+
+def parse_now(value: object) -> datetime:
+    """A moment to freeze the sandbox clock at: ISO-8601 (`2026-03-01`, `2026-03-01T12:00:00Z`); naive
+    means UTC. ValueError names the expected form."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO-8601 moment (e.g. 2026-03-01 or 2026-03-01T12:00:00Z)") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def credentials_for(
@@ -101,11 +121,17 @@ def connections_yaml(
     return text, env
 
 
-def load_sandbox_config(path: str | Path) -> tuple[list[SandboxConnection], dict[str, Any]]:
-    """(connections, settings) from a sandbox YAML config:
+def load_sandbox_config(
+    path: str | Path, seed: int | None = None
+) -> tuple[list[SandboxConnection], dict[str, Any]]:
+    """(connections, settings) from a sandbox YAML config; `settings` holds the top-level keys given, parsed
+    (`now` as an aware datetime). A connection without its own `seed` takes `seed` when given (a command
+    line's), else the file's top-level `seed`, else 1.
 
     ```yaml
     profile: fast            # optional: fast | documented
+    seed: 7                  # optional: the seed of every connection without its own
+    now: 2026-03-01T00:00:00Z   # optional: freeze the clock (the ground truth does not move)
     connections:
       - provider: aircall
         connection_id: acme-aircall
@@ -126,15 +152,33 @@ def load_sandbox_config(path: str | Path) -> tuple[list[SandboxConnection], dict
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise SandboxConfigError(f"{path}: not valid YAML ({exc}). Fix: correct the syntax.") from None
-    raw_list = doc.get("connections") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        raise SandboxConfigError(f"{path}: the file must be a mapping. Fix: see the docstring of load_sandbox_config.")
+    for key in doc:
+        if key not in SETTINGS_KEYS:
+            match = difflib.get_close_matches(str(key), SETTINGS_KEYS, n=1, cutoff=0.6)
+            fix = f"did you mean {match[0]!r}?" if match else f"use {', '.join(SETTINGS_KEYS)}"
+            raise SandboxConfigError(f"{path}: unknown top-level key {key!r}. Fix: {fix}")
+    raw_list = doc.get("connections")
     if not isinstance(raw_list, list) or not raw_list:
         raise SandboxConfigError(f"{path}: no `connections:` list. Fix: see the docstring of load_sandbox_config.")
-    connections = [_parse(path, i, raw) for i, raw in enumerate(raw_list)]
     settings = {k: v for k, v in doc.items() if k != "connections"}
+    if "profile" in settings and settings["profile"] not in QUOTA_PROFILES:
+        raise SandboxConfigError(
+            f"{path}: unknown profile {settings['profile']!r}. Fix: use one of {', '.join(QUOTA_PROFILES)}.")
+    if "seed" in settings and (not isinstance(settings["seed"], int) or isinstance(settings["seed"], bool)):
+        raise SandboxConfigError(f"{path}: seed {settings['seed']!r} is not an integer. Fix: e.g. `seed: 7`.")
+    if "now" in settings:
+        try:
+            settings["now"] = parse_now(settings["now"])
+        except ValueError as exc:
+            raise SandboxConfigError(f"{path}: now: {exc}. Fix: e.g. `now: 2026-03-01T00:00:00Z`.") from None
+    default_seed = seed if seed is not None else settings.get("seed", 1)
+    connections = [_parse(path, i, raw, default_seed) for i, raw in enumerate(raw_list)]
     return connections, settings
 
 
-def _parse(path: Path, index: int, raw: Any) -> SandboxConnection:
+def _parse(path: Path, index: int, raw: Any, default_seed: int = 1) -> SandboxConnection:
     where = f"{path}: connections[{index}]"
     if not isinstance(raw, dict):
         raise SandboxConfigError(f"{where}: an entry must be a mapping. Fix: see load_sandbox_config.")
@@ -148,7 +192,7 @@ def _parse(path: Path, index: int, raw: Any) -> SandboxConnection:
         raise SandboxConfigError(
             f"{where}: unknown provider {provider!r}. Fix: use one of {', '.join(CREDENTIAL_FIELDS)}.")
     connection_id = str(raw.get("connection_id") or f"demo-{provider}")
-    seed = int(raw.get("seed", 1))
+    seed = int(raw.get("seed", default_seed))
     try:
         quotas = {g: QuotaSpec(int(q["requests"]), float(q["window_s"]),
                                float(q["penalty_s"]) if q.get("penalty_s") is not None else None)

@@ -4,6 +4,12 @@ connections, quota admission, fault injection and the request log, behind one ob
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,15 +20,21 @@ from starlette.responses import Response
 
 from uc_pipeline.sandbox.bodyfaults import malformed_response, reset_response, truncated_response
 from uc_pipeline.sandbox.clock import Clock
+from uc_pipeline.sandbox.config import QUOTA_PROFILES
 from uc_pipeline.sandbox.faults import FaultInjector
 from uc_pipeline.sandbox.generator import MAX_CALLS_PER_DAY
 from uc_pipeline.sandbox.model import Admission, Emulator, QuotaSpec, SandboxConnection
 from uc_pipeline.sandbox.quota import QuotaBook
-from uc_pipeline.sandbox.requestlog import RequestLog
+from uc_pipeline.sandbox.requestlog import QUERY_DEFAULTS, RequestLog
 from uc_pipeline.sandbox.truth import Truth
 
-QUOTA_PROFILES = ("fast", "documented")
 _STATE_KEY = "uc_sandbox"  # request.state entry: what admit() decided, read by deliver()
+ARRIVED_KEY = "uc_arrived"  # request.state entry: monotonic arrival time, set by the app's middleware
+# Status logged for an answer that never went out because its task was cancelled (server stopping while
+# a slow answer was held back): nginx's "client closed request".
+CANCELLED_STATUS = 499
+# Authorization headers (digests) of answered requests remembered, to tie an unknown path to its connection.
+_AUTH_MEMORY = 4096
 
 
 class Context:
@@ -47,6 +59,7 @@ class Context:
         self.faults = FaultInjector()
         self.truth = Truth(lambda provider: self.emulators[provider].profile, self.clock.now)
         self._by_id: dict[str, SandboxConnection] = {}
+        self._auth_seen: OrderedDict[bytes, str] = OrderedDict()
         for conn in connections:
             if conn.connection_id in self._by_id:
                 raise ValueError(f"duplicate sandbox connection_id {conn.connection_id!r}")
@@ -90,7 +103,12 @@ class Context:
             request.state, _STATE_KEY, (conn.connection_id, group, state.exceeded, fault or ("slow" if delay else None))
         )
         if delay:
-            await asyncio.sleep(delay)
+            try:
+                await asyncio.sleep(delay)
+            except asyncio.CancelledError:
+                self.log(request.scope, CANCELLED_STATUS, connection_id=conn.connection_id, group=group,
+                         exceeded=state.exceeded, fault=fault or "slow")
+                raise
         return Admission(quota=state, fault=fault)
 
     def deliver(self, request: Request, conn: SandboxConnection | None, response: Response) -> Response:
@@ -98,6 +116,8 @@ class Context:
         connection_id, group, exceeded, fault = admitted or (None, None, False, None)
         if conn is not None:
             connection_id = conn.connection_id
+            self._remember_auth(_authorization(request.scope), connection_id)
+            self._remember_issued_token(response, connection_id)
         body_fault = None
         if (
             conn is not None
@@ -143,6 +163,7 @@ class Context:
         provider = parts[0] if parts[0] in self.emulators else None
         if connection_id is not None and connection_id in self._by_id:
             provider = self._by_id[connection_id].provider
+        arrived = state.get(ARRIVED_KEY) if isinstance(state, dict) else None
         self.request_log.add(
             provider=provider,
             connection_id=connection_id,
@@ -153,13 +174,93 @@ class Context:
             status=status,
             exceeded=exceeded,
             fault=fault,
+            defaults=self.query_defaults(provider),
+            elapsed_s=time.monotonic() - arrived if arrived is not None else 0.0,
         )
+
+    def log_undelivered(self, scope: Mapping[str, Any], status: int) -> None:
+        """Log a request no emulator delivered (unknown path, crash): tied to the connection that admit()
+        counted it for, else to the one its credentials name."""
+        state = scope.get("state")
+        admitted = state.get(_STATE_KEY) if isinstance(state, dict) else None
+        if admitted:
+            connection_id, group, exceeded, fault = admitted
+            self.log(scope, status, connection_id=connection_id, group=group, exceeded=exceeded, fault=fault)
+        else:
+            self.log(scope, status, connection_id=self.identify(scope))
+
+    def query_defaults(self, provider: str | None) -> Mapping[str, str]:
+        """The provider's documented query defaults (see requestlog.QUERY_DEFAULTS)."""
+        if provider is None:
+            return {}
+        own = getattr(self.emulators.get(provider), "query_defaults", None)
+        return own if own is not None else QUERY_DEFAULTS.get(provider, {})
+
+    def identify(self, scope: Mapping[str, Any]) -> str | None:
+        """The connection a request's credentials belong to: the same Authorization header as an answered
+        request of that connection (bearer tokens included), or Basic credentials of one connection."""
+        header = _authorization(scope)
+        if not header:
+            return None
+        known = self._auth_seen.get(_auth_key(header))
+        if known is not None:
+            return known
+        scheme, _, value = header.partition(b" ")
+        if scheme.lower() != b"basic":
+            return None
+        try:
+            user, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        # Zendesk's API-token login is "<email>/token".
+        user = user.removesuffix("/token")
+        path = str(scope.get("path", ""))
+        provider = path.strip("/").split("/", 1)[0]
+        for conn in self.connections(provider):
+            values = set(conn.credentials.values())
+            if sep and user in values and password in values:
+                return conn.connection_id
+        return None
+
+    def _remember_issued_token(self, response: Response, connection_id: str) -> None:
+        """An OAuth token answer: its access token will authenticate the connection's next requests."""
+        body = getattr(response, "body", None)
+        if not (200 <= response.status_code < 300 and isinstance(body, bytes) and b'"access_token"' in body):
+            return
+        try:
+            token = json.loads(body).get("access_token")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(token, str) and token:
+            self._remember_auth(b"Bearer " + token.encode(), connection_id)
+
+    def _remember_auth(self, header: bytes, connection_id: str) -> None:
+        if not header:
+            return
+        key = _auth_key(header)
+        self._auth_seen[key] = connection_id
+        self._auth_seen.move_to_end(key)
+        while len(self._auth_seen) > _AUTH_MEMORY:
+            self._auth_seen.popitem(last=False)
 
     def drift(self, conn: SandboxConnection, record: dict[str, Any], optional: Sequence[str]) -> dict[str, Any]:
         return self.faults.drift(conn.connection_id, record, optional)
 
     def fault_fires(self, conn: SandboxConnection, kind: str) -> bool:
         return self.faults.fires(conn.connection_id, kind)
+
+
+def _auth_key(header: bytes) -> bytes:
+    """A digest of an Authorization header (scheme case-insensitive): what is remembered of it."""
+    scheme, _, value = header.strip().partition(b" ")
+    return hashlib.sha256(scheme.lower() + b" " + value.strip()).digest()
+
+
+def _authorization(scope: Mapping[str, Any]) -> bytes:
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"authorization":
+            return bytes(value)
+    return b""
 
 
 def _check(conn: SandboxConnection, emulator: Emulator | None) -> None:

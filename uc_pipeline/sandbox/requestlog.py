@@ -1,17 +1,29 @@
 """The request log: every request the emulators answered, with enough detail to prove a client kept
-to its quotas (`violations`) and never fetched a page twice (`duplicate_pages`). Bounded memory."""
+to its quotas (`violations`) and never fetched a page twice (`duplicate_pages`). Bounded memory.
+
+Pages are compared by their normalized query: parameters parsed and sorted, and those equal to the
+provider's documented default dropped (`per_page=50` and `page=1&per_page=50` ask for the same page).
+An answer held back by a "slow" fault is logged with that mark and how long it took, so a client's
+timeout and its retry read as such, not as a page fetched twice."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 DEFAULT_CAPACITY = 500_000
+# Query parameters whose documented default makes them optional, by provider (an emulator's own
+# `query_defaults` attribute takes precedence): leaving one out or giving its default is the same page.
+QUERY_DEFAULTS: dict[str, dict[str, str]] = {
+    "aircall": {"page": "1", "per_page": "20", "order": "asc"},
+    "ringcentral": {"page": "1", "perPage": "100", "view": "Simple"},
+    "eightbyeight": {"n": "1"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +39,13 @@ class LoggedRequest:
     group: str | None  # rate group counted, None when the quota was not consulted
     status: int
     exceeded: bool  # over the quota (or inside a penalty)
-    fault: str | None  # injected fault kind, pre-response or body
+    fault: str | None  # injected fault kind, pre-response or body ("slow": held back past a client timeout)
+    page_query: str = ""  # the query normalized: defaults dropped, what tells two pages apart
+    elapsed_s: float = 0.0  # from arrival to answer (a slow fault shows here)
 
     @property
     def page_key(self) -> tuple[str | None, str, str, str]:
-        return (self.connection_id, self.method, self.path, self.query)
+        return (self.connection_id, self.method, self.path, self.page_query)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,6 +54,16 @@ class LoggedRequest:
 def canonical_query(query: str) -> str:
     """The query string with its parameters sorted, so equal requests compare equal."""
     return urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
+
+
+def normalized_query(query: str, defaults: Mapping[str, str] | None = None) -> str:
+    """The canonical query without the parameters given at their default value (a parameter given
+    several times is kept whole: its meaning is the list)."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    defaults = defaults or {}
+    names = [name for name, _ in pairs]
+    kept = [(k, v) for k, v in pairs if not (names.count(k) == 1 and defaults.get(k) == v)]
+    return urlencode(sorted(kept))
 
 
 class RequestLog:
@@ -54,6 +78,7 @@ class RequestLog:
     def add(
         self, *, provider: str | None, connection_id: str | None, method: str, path: str, query: str,
         group: str | None, status: int, exceeded: bool, fault: str | None,
+        defaults: Mapping[str, str] | None = None, elapsed_s: float = 0.0,
     ) -> LoggedRequest:
         with self._lock:
             self._seq += 1
@@ -61,6 +86,7 @@ class RequestLog:
                 seq=self._seq, monotonic=time.monotonic(), wall=time.time(), provider=provider,
                 connection_id=connection_id, method=method, path=path, query=canonical_query(query),
                 group=group, status=status, exceeded=exceeded, fault=fault,
+                page_query=normalized_query(query, defaults), elapsed_s=round(elapsed_s, 3),
             )
             if len(self._entries) == self._entries.maxlen:
                 self.dropped += 1
@@ -87,7 +113,7 @@ class RequestLog:
         return [e for e in self.entries(connection_id) if e.exceeded]
 
     def duplicate_pages(self, connection_id: str | None = None) -> dict[tuple[str | None, str, str, str], int]:
-        """Page keys (connection, method, path, canonical query) of GETs answered 2xx without an injected
+        """Page keys (connection, method, path, normalized query) of GETs answered 2xx without an injected
         fault more than once, with how many times."""
         counts = Counter(e.page_key for e in self.entries(connection_id)
                          if e.method == "GET" and 200 <= e.status < 300 and e.fault is None)
