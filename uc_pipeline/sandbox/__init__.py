@@ -19,6 +19,10 @@ Usage (tests, demo, benchmarks)::
         assert not sandbox.request_log.duplicate_pages()     # no page fetched twice
         sandbox.fault_counts("demo-aircall")                 # {"http_503": 2, ...}
 
+Unknown paths answer the provider's own 404 body (notfound.py) and are logged with the connection
+their credentials name. The request log compares pages by normalized query (the provider's documented
+defaults applied) and marks an answer held back by a slow fault "slow", with its duration.
+
 Control endpoints (same server): GET /_sandbox/health, GET /_sandbox/requests?connection_id=&provider=&limit=,
 GET /_sandbox/faults, PUT|POST /_sandbox/faults/{connection_id} (JSON FaultSpec; PUT replaces, POST merges),
 GET /_sandbox/truth/{connection_id}/{stream}?start=ISO&end=ISO.
