@@ -103,7 +103,7 @@ def write_partition(
     remove_leftovers(final.parent)
     with WriterFolder(final.parent) as work:
         scratch = work / "scratch.parquet"
-        staged = work / PART_FILE
+        staged = work / "staged.parquet"  # not part.parquet: no reader glob can mistake it for the partition
         seen = _write_scratch(scratch, records)
         con = duckdb.connect(
             # One thread, insertion order kept: the final copy streams the scratch file in fetch order.
