@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -97,7 +97,9 @@ def check_entry(
     if provider not in PROVIDER_IDS:
         if "provider" not in misspelled:
             shown = repr(provider) if provider is None or ENV_NAME.match(str(provider)) else "(not shown)"
-            problems.add(where, f"unknown provider {shown}", f"use one of {', '.join(PROVIDER_IDS)}")
+            match = difflib.get_close_matches(str(provider).lower(), PROVIDER_IDS, n=1, cutoff=0.6)
+            hint = f"did you mean {match[0]!r}? " if match else ""
+            problems.add(where, f"unknown provider {shown}", f"{hint}use one of {', '.join(PROVIDER_IDS)}")
         return None
     spec = get_provider(provider)
     connection_id = str(raw.get("connection_id") or "")
@@ -114,7 +116,9 @@ def check_entry(
     )
     quotas = _check_quotas(problems, where, raw.get("quota"), spec.default_quotas)
     history_start = raw.get("history_start", default_start)
-    if not isinstance(history_start, date):
+    if isinstance(history_start, datetime):
+        history_start = history_start.date()  # YAML reads `2026-01-01 00:00` as a timestamp
+    elif not isinstance(history_start, date):
         try:
             history_start = date.fromisoformat(str(history_start))
         except ValueError:

@@ -130,6 +130,8 @@ def test_misspelled_keys_are_errors_with_the_likely_fix(tmp_path: Path) -> None:
         ("requests: 30, per_seconds: 60", "requests: 30, per_second: 60", "unknown key 'per_second' in quota"),
         ("requests: 30, per_seconds: 60", "requets: 30, per_seconds: 60", "did you mean 'requests'"),
         ("connections:", "conections:", "unknown key 'conections'. Fix: did you mean 'connections'?"),
+        ("provider: aircall", "provider: AirCall", "unknown provider 'AirCall'. Fix: did you mean 'aircall'?"),
+        ("history_start: 2026-03-01", "history_stat: 2026-03-01", "did you mean 'history_start'?"),
     ],
 )
 def test_misspelled_quota_and_top_level_keys(tmp_path: Path, old: str, new: str, expected: str) -> None:
