@@ -140,9 +140,25 @@ def test_next_page_pointing_back_is_refused() -> None:
     page = json.loads((FIXTURES / "call_log_list_simple_view.json").read_text(encoding="utf-8"))
     page["navigation"]["nextPage"] = {"uri": f"{BASE}/restapi/v1.0/account/~/call-log?page=2"}
     again = json.loads(json.dumps(page))
+    for record in again["records"]:
+        record["id"] += "-2"  # new records, so that only the link itself is wrong
     transport, _ = serve([(200, page), (200, again)])
     with pytest.raises(MalformedResponseError, match="already read"):
         extract(transport)
+
+
+def test_a_next_page_repeating_the_same_records_is_refused() -> None:
+    page = json.loads((FIXTURES / "call_log_list_simple_view.json").read_text(encoding="utf-8"))
+    pages = []
+    for n in (2, 3):
+        copy = json.loads(json.dumps(page))
+        copy["navigation"]["nextPage"] = {"uri": f"{BASE}/restapi/v1.0/account/~/call-log?page={n}"}
+        pages.append((200, copy))
+    transport, _ = serve(pages)
+    with pytest.raises(MalformedResponseError, match="no record not already seen") as info:
+        extract(transport)
+    text = str(info.value)
+    assert "rc-samples" in text and "RingCentral call_log" in text and "page=" in text
 
 
 def test_vendor_403_body_raises_auth_error_naming_the_permission() -> None:
