@@ -153,12 +153,21 @@ def aircall_same_page_whatever_the_query(served: Served, path: str, query: dict[
 
 def eightbyeight_ignores_n(served: Served, path: str, query: dict[str, str]) -> Page:
     """A full page of 50 recordings of the requested day, the same whatever `n` asks for."""
+    return _recordings(path, query, first=0)
+
+
+def eightbyeight_endless_new_pages(served: Served, path: str, query: dict[str, str]) -> Page:
+    """A full page of 50 recordings never served before, for every `n`: only a time budget ends it."""
+    return _recordings(path, query, first=int(query["n"]) - 1)
+
+
+def _recordings(path: str, query: dict[str, str], first: int) -> Page:
     if path != "/api/recordings/files.xml":
         return 404, "text/plain", b"Not Found"
     day = datetime.strptime(query["d"].split(",")[0][:8], "%Y%m%d").replace(tzinfo=UTC)
     files = []
-    for i in range(50):
-        at = day + timedelta(minutes=10 * i)
+    for i in range(first, first + 50):
+        at = day + timedelta(seconds=i)
         fields = {"startDate": at.isoformat(), "duration": "61", "agentID": "bill", "phoneNumber": "14155551234",
                   "channel": "18005550100", "queueID": "hostile-tenant~~queue~~phone~~7", "queueName": "Support",
                   "transactionID": str(700 + i),

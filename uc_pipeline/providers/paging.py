@@ -94,8 +94,8 @@ class PagingGuard:
             raise self.fail(
                 f"the partition has been paging for {spent:.0f} s, past its budget of {self.max_seconds:.0f} s",
                 cursor,
-                f"If the day really is that large, raise options.{OPTION_SECONDS} of this connection; "
-                "otherwise report the provider's endless paging.",
+                f"If the day really is that large, raise options.{OPTION_SECONDS} of this connection and re-run "
+                "the partition; otherwise report the provider's endless paging to the provider.",
             )
 
     def pages_justified(self, total: int, per_page: int, pages: int, cursor: str, *, slack: int = 1) -> None:
