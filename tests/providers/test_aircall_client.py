@@ -99,6 +99,19 @@ def test_windows_over_the_cap_are_continued_from_where_the_cap_fell():
     assert len(fake.requests) <= 12 + stats.windows_split
 
 
+def test_a_query_whose_links_stop_at_the_cap_is_continued_on_meta_total():
+    fake = FakeAircall(starts_in_day(30, step=900))
+
+    def no_link_at_the_cap(body: dict) -> dict:
+        if body["meta"]["current_page"] * 4 >= CAP:
+            body["meta"]["next_page_link"] = None
+        return body
+
+    fake.tamper = no_link_at_the_cap
+    rows, stats = extract(fake)
+    assert len({rid for rid, _ in rows}) == 30 and stats.reported_total == 30 and stats.windows_split >= 2
+
+
 def test_a_second_holding_more_than_the_cap_fails_clearly():
     fake = FakeAircall([int(DAY.start.timestamp()) + 5] * (CAP + 1))
     with pytest.raises(MalformedResponseError, match="within one second"):

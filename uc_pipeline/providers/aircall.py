@@ -172,7 +172,8 @@ class AircallSource(ProviderSource):
                 last_started = max(last_started, started)
                 landed[call["id"]] = started
                 yield str(call["id"]), call
-            capped = bool(link) and page_no * PER_PAGE >= MAX_RECORDS_PER_QUERY
+            # At the cap, more calls are announced by a link or by meta.total (a link may stop at the cap).
+            capped = page_no * PER_PAGE >= MAX_RECORDS_PER_QUERY and (bool(link) or len(in_query) < top_total)
             guard.page(((since, call["id"]) for call in body["calls"]), cursor, more=bool(link) and not capped)
             guard.pages_justified(top_total, PER_PAGE, page_no, cursor)
             guard.not_above_total(len(in_query), top_total, cursor)

@@ -41,6 +41,7 @@ EXPORT_PATH = "/api/v2/channels/voice/stats/incremental"
 # Zendesk's page size for incremental exports; a page this full whose cursor did not move means
 # more records share one second than a page holds, which the time-based cursor cannot page past.
 EXPORT_PAGE_SIZE = 1000
+CLOSED_AFTER_S = 300
 REMEDY = ("Re-run the partition; if it fails again, the account's export is not paging: report it to Zendesk "
           "support with the figures above.")
 
@@ -181,8 +182,9 @@ class ZendeskSource(ProviderSource):
         start, end = int(window.start.timestamp()), int(window.end.timestamp())
         guard = PagingGuard(self.title, self.connection, stream, window, remedy=REMEDY)
         # A window that had ended when the extraction began can gain no record: a page shorter than
-        # the export's page size is then the whole rest of it, and only repeats may follow.
-        closed = window.end.timestamp() <= time.time()
+        # the export's page size is then the whole rest of it, and only repeats may follow. Zendesk holds
+        # back the last minute's changes; the margin covers that and a skewed clock.
+        closed = window.end.timestamp() + CLOSED_AFTER_S <= time.time()
         url: str = f"{EXPORT_PATH}/{stream}"
         params: dict[str, Any] | None = {"start_time": start}
         cursor, caught_up = start, False
