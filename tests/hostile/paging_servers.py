@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
-SAMPLES = Path("/work/shared/vendor-samples")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # provider -> (user, password) the server accepts as HTTP Basic.
 CREDENTIALS = {
     "aircall": ("hostile-api-id", "hostile-api-token-7f3a"),
@@ -182,7 +182,7 @@ def _recordings(path: str, query: dict[str, str], first: int) -> Page:
 
 def zendesk_call(call_id: int, updated_at: int) -> dict[str, Any]:
     """The vendor's sample call object with its id and times set."""
-    record = json.loads((SAMPLES / "zendesk" / "talk_incremental_call_object.json").read_text(encoding="utf-8"))
+    record = json.loads((FIXTURES / "zendesk" / "talk_incremental_call_object.json").read_text(encoding="utf-8"))
     stamp = datetime.fromtimestamp(updated_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {**record, "id": call_id, "created_at": stamp, "updated_at": stamp}
 
