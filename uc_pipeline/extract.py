@@ -1,7 +1,8 @@
 """Extract one (connection, stream, day) partition into the landing zone, with no Dagster involved.
 
 The Dagster assets, the CLI, the tests and the benchmarks all call `extract_partition`, so there
-is one path from a provider API to a landed file.
+is one path from a provider API to a landed file, and one place that refuses to land more distinct
+records than the provider reports for the window.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from uc_pipeline.http import HttpSettings
 from uc_pipeline.landing import LandedPartition, write_partition
 from uc_pipeline.providers import get_provider
 from uc_pipeline.providers.base import ExtractStats, Window
+from uc_pipeline.providers.paging import PagingError
 
 
 def day_window(day: date) -> Window:
@@ -55,6 +57,25 @@ class ExtractResult:
         }
 
 
+def check_total(connection: Connection, stream: str, window: Window, distinct: int, stats: ExtractStats) -> None:
+    """Fail when more distinct records came than the provider itself reports for the window.
+
+    Fewer records than the total stays the asset check's warning (a record at the window's inclusive
+    end, deleted while paging); more can only mean pages from another query or a wrong count.
+    """
+    total = stats.reported_total
+    if total is None or distinct <= total:
+        return
+    title = get_provider(connection.provider).title
+    raise PagingError(
+        f"[{connection.connection_id}] {title} {stream} [{window.start.isoformat()}, {window.end.isoformat()}): "
+        f"{distinct} distinct records came back in {stats.pages} page(s) where the provider reports a total of "
+        f"{total}; the pages or the total are wrong, so nothing was landed and the previous file is kept. Re-run "
+        "the partition; if it fails again, report it to the provider with these figures.",
+        connection_id=connection.connection_id,
+    )
+
+
 def extract_partition(
     connection: Connection,
     stream: str,
@@ -73,9 +94,13 @@ def extract_partition(
     with source_cls(connection, settings) as source:
 
         def counted() -> Iterator[tuple[str, Any]]:
+            distinct: set[str] = set()
             for record_id, record in source.records(stream, window, stats):
                 stats.records += 1
+                distinct.add(record_id)
                 yield record_id, record
+            # Raised before the landing zone renames anything: the previous file stays.
+            check_total(connection, stream, window, len(distinct), stats)
 
         landed = write_partition(
             data_dir,

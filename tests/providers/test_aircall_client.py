@@ -81,14 +81,35 @@ def test_pages_follow_next_links_with_the_window_parameters():
     assert fake.requests[1].params["page"] == "2"
 
 
-def test_windows_over_the_cap_are_split_until_every_piece_fits():
+def test_windows_over_the_cap_are_continued_from_where_the_cap_fell():
     fake = FakeAircall(starts_in_day(45, step=1800) + starts_in_day(3, step=7))  # 48 calls, clustered at 00:00
     rows, stats = extract(fake)
     ids = [rid for rid, _ in rows]
-    assert len(ids) == len(set(ids)) == 48
+    # Only the calls of the second where a query was capped come twice (the landing zone keeps one).
+    assert len(set(ids)) == 48 and len(ids) - 48 <= stats.windows_split
     assert [r["started_at"] for _, r in rows] == sorted(r["started_at"] for _, r in rows)
     assert stats.windows_split >= 4 and stats.reported_total == 48
     assert all(int(u.params.get("page", 1)) <= -(-CAP // 4) for u in fake.requests)
+    # No page is asked for twice: each query starts at the second of the last call the previous one served.
+    asked = [(u.params["from"], u.params["page"]) for u in fake.requests]
+    assert len(asked) == len(set(asked))
+    froms = [int(u.params["from"]) for u in fake.requests]
+    assert froms == sorted(froms) and froms[0] == int(DAY.start.timestamp())
+    # 48 calls at 4 per page need 12 pages; each continuation re-reads at most one page of its first second.
+    assert len(fake.requests) <= 12 + stats.windows_split
+
+
+def test_a_query_whose_links_stop_at_the_cap_is_continued_on_meta_total():
+    fake = FakeAircall(starts_in_day(30, step=900))
+
+    def no_link_at_the_cap(body: dict) -> dict:
+        if body["meta"]["current_page"] * 4 >= CAP:
+            body["meta"]["next_page_link"] = None
+        return body
+
+    fake.tamper = no_link_at_the_cap
+    rows, stats = extract(fake)
+    assert len({rid for rid, _ in rows}) == 30 and stats.reported_total == 30 and stats.windows_split >= 2
 
 
 def test_a_second_holding_more_than_the_cap_fails_clearly():

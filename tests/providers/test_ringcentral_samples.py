@@ -140,8 +140,54 @@ def test_next_page_pointing_back_is_refused() -> None:
     page = json.loads((FIXTURES / "call_log_list_simple_view.json").read_text(encoding="utf-8"))
     page["navigation"]["nextPage"] = {"uri": f"{BASE}/restapi/v1.0/account/~/call-log?page=2"}
     again = json.loads(json.dumps(page))
+    for record in again["records"]:
+        record["id"] += "-2"  # new records, so that only the link itself is wrong
     transport, _ = serve([(200, page), (200, again)])
     with pytest.raises(MalformedResponseError, match="already read"):
+        extract(transport)
+
+
+def test_a_next_page_repeating_the_same_records_is_refused() -> None:
+    page = json.loads((FIXTURES / "call_log_list_simple_view.json").read_text(encoding="utf-8"))
+    pages = []
+    for n in (2, 3):
+        copy = json.loads(json.dumps(page))
+        copy["navigation"]["nextPage"] = {"uri": f"{BASE}/restapi/v1.0/account/~/call-log?page={n}"}
+        pages.append((200, copy))
+    transport, _ = serve(pages)
+    with pytest.raises(MalformedResponseError, match="no record not already seen") as info:
+        extract(transport)
+    text = str(info.value)
+    assert "rc-samples" in text and "RingCentral call_log" in text and "page=" in text
+
+
+def numbered_pages(count: int, total: int) -> list[tuple[int, dict]]:
+    """`count` pages of the sample's records under new ids, each announcing the next, all reporting `total`."""
+    sample = json.loads((FIXTURES / "call_log_list_simple_view.json").read_text(encoding="utf-8"))
+    pages = []
+    for n in range(1, count + 1):
+        page = json.loads(json.dumps(sample))
+        for record in page["records"]:
+            record["id"] += f"-p{n}"
+        page["paging"] = {"page": n, "perPage": 1000, "totalElements": total}
+        page["navigation"]["nextPage"] = {"uri": f"{BASE}/restapi/v1.0/account/~/call-log?page={n + 1}"}
+        pages.append((200, page))
+    return pages
+
+
+def test_pages_past_what_total_elements_justifies_fail() -> None:
+    # Five records reported, pages of up to 1000 holding two each: a third page cannot be justified.
+    transport, seen = serve(numbered_pages(5, total=5))
+    with pytest.raises(MalformedResponseError, match="needs at most 2") as info:
+        extract(transport)
+    assert len(seen) == 1 + 3  # the token, then three pages
+    assert "totalElements=5" in str(info.value) and "page=3" in str(info.value)
+
+
+def test_more_distinct_records_than_total_elements_fail() -> None:
+    records = len(json.loads((FIXTURES / "call_log_list_simple_view.json").read_text(encoding="utf-8"))["records"])
+    transport, _ = serve(numbered_pages(2, total=records))
+    with pytest.raises(MalformedResponseError, match=f"reports a total of {records}"):
         extract(transport)
 
 

@@ -57,7 +57,10 @@ def source(handler, **options):
 
 
 def extract(handler, window: Window = DAY, **options) -> tuple[list[tuple[str, dict]], ExtractStats]:
-    """What lands: the client's records with the landing zone's rule (the last copy of an id wins)."""
+    """What lands: the client's records with the landing zone's rule (the last copy of an id wins).
+    A `FakeExport`'s page size is the connection's `page_size` unless given."""
+    if isinstance(handler, FakeExport):
+        options.setdefault("page_size", handler.size)
     stats = ExtractStats()
     with source(handler, **options) as src:
         landed: dict[str, dict] = {}
@@ -78,20 +81,43 @@ def test_pages_until_the_window_end_and_dedupes_the_boundary_record() -> None:
     assert stats.pages == len(export.starts) and export.starts[-1] < int(DAY.end.timestamp())
 
 
-def test_keeps_the_latest_version_of_a_repeated_record() -> None:
+def test_keeps_the_latest_version_of_a_record_updated_while_paging_an_open_window() -> None:
+    # Only a window that has not ended can see a record again with a newer updated_at.
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    live = Window(today, today + timedelta(days=1))
+    base = int(today.timestamp())
+
+    def rec(rid: int, seconds: int, version: int = 1) -> dict:
+        stamp = datetime.fromtimestamp(base + seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"id": rid, "updated_at": stamp, "version": version}
+
     pages = iter([
-        {"calls": [record(1, 10), record(2, 20)], "count": 2, "end_time": int(DAY.start.timestamp()) + 20},
-        {"calls": [record(2, 20), record(1, 30, version=2)], "count": 2, "end_time": int(DAY.start.timestamp()) + 30},
-        {"calls": [record(1, 30, version=2)], "count": 1, "end_time": int(DAY.start.timestamp()) + 30},
+        {"calls": [rec(1, 10), rec(2, 20)], "count": 2, "end_time": base + 20},
+        {"calls": [rec(2, 20), rec(1, 30, version=2)], "count": 2, "end_time": base + 30},
+        {"calls": [rec(1, 30, version=2)], "count": 1, "end_time": base + 30},
     ])
 
     def handler(request: httpx.Request) -> httpx.Response:
         body = next(pages)
         return httpx.Response(200, json={**body, "next_page": f"{BASE}{PATH}?start_time={body['end_time']}"})
 
-    got, stats = extract(handler)
+    got, stats = extract(handler, live, page_size=2)
     assert [(rid, r["version"]) for rid, r in got] == [("2", 1), ("1", 2)]
     assert stats.pages == 3
+
+
+def test_a_closed_window_whose_pages_only_bring_new_versions_of_read_records_fails() -> None:
+    pages = iter([
+        {"calls": [record(1, 10), record(2, 20)], "count": 2, "end_time": int(DAY.start.timestamp()) + 20},
+        {"calls": [record(2, 20), record(1, 30, version=2)], "count": 2, "end_time": int(DAY.start.timestamp()) + 30},
+    ])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = next(pages)
+        return httpx.Response(200, json={**body, "next_page": f"{BASE}{PATH}?start_time={body['end_time']}"})
+
+    with pytest.raises(ApiError, match="only records already read"):
+        extract(handler, page_size=2)
 
 
 def test_stops_when_the_export_is_exhausted() -> None:
@@ -131,18 +157,58 @@ def test_a_full_page_on_one_second_is_an_error_not_a_truncation() -> None:
         extract(handler, page_size=3)
 
 
-def test_an_export_that_never_ends_hits_the_page_limit() -> None:
+def creeping(fresh: bool, size: int = 2):
+    """An export whose end_time creeps one second per page, with new records (or the same ones) on each."""
     counter = iter(range(1, 10_000))
+    served: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         n = next(counter)
-        page = [record(2 * n, n), record(2 * n + 1, n + 0.5)]
+        served.append(int(request.url.params["start_time"]))
+        ids = range(size * n, size * n + size) if fresh else range(size)
+        page = [record(i, n) for i in ids]
         end = int(DAY.start.timestamp()) + n
-        return httpx.Response(200, json={"calls": page, "count": 2, "end_time": end,
+        return httpx.Response(200, json={"calls": page, "count": len(page), "end_time": end,
                                          "next_page": f"{BASE}{PATH}?start_time={end}"})
 
-    with pytest.raises(ApiError, match="max_pages"):
-        extract(handler, max_pages=5)
+    return handler, served
+
+
+def test_new_records_after_a_short_page_are_a_creeping_cursor() -> None:
+    handler, served = creeping(fresh=True)
+    with pytest.raises(ApiError, match="creeping") as info:
+        extract(handler)
+    # The first page (2 records of 1000) said the export had caught up; the second one proves it wrong.
+    assert len(served) == 2
+    text = str(info.value)
+    assert "[zd]" in text and "Zendesk Talk calls" in text and f"start_time={served[0] + 1}" in text
+    assert DAY.start.isoformat() in text and "sekrit" not in text
+
+
+def test_full_pages_creeping_over_records_already_read_fail_at_once() -> None:
+    handler, served = creeping(fresh=False, size=3)
+    with pytest.raises(ApiError, match="only records already read"):
+        extract(handler, page_size=3)
+    assert len(served) == 2
+
+
+def test_an_end_time_going_backwards_fails_instead_of_landing_part_of_the_window() -> None:
+    base = int(DAY.start.timestamp())
+    pages = iter([([record(1, 100), record(2, 200)], 200), ([record(3, 300), record(4, 400)], 150)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page, end = next(pages)
+        return httpx.Response(200, json={"calls": page, "count": 2, "end_time": base + end,
+                                         "next_page": f"{BASE}{PATH}?start_time={base + end}"})
+
+    with pytest.raises(ApiError, match="backwards") as info:
+        extract(handler, page_size=2)
+    assert f"from {base + 200} to {base + 150}" in str(info.value)
+
+
+def test_a_page_size_option_that_is_not_a_positive_integer_is_refused() -> None:
+    with pytest.raises(ValueError, match="page_size"):
+        source(FakeExport([], 1), page_size="many")
 
 
 @pytest.mark.parametrize(("body", "problem"), [

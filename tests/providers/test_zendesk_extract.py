@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def pipeline(sandbox: Sandbox, tmp_path: Path) -> Iterator[Connection]:
         path = tmp_path / "connections.yaml"
         path.write_text(text, encoding="utf-8")
         (conn,) = load_connections(path, env)
-        yield conn
+        # The sandbox serves pages of 25; the pipeline's connection says so (Zendesk's own is the default 1000).
+        yield replace(conn, options={**conn.options, "page_size": 25})
 
 
 def landed(data_dir: Path, conn: Connection, stream: str, day: date) -> dict[str, dict]:

@@ -3,15 +3,20 @@
 Owns Aircall's auth (HTTP Basic `api_id:api_token`), its rate headers (`X-AircallApi-*`), windowed
 paging and the 10,000-records-per-query cap. A window `[start, end)` is queried as `from=start`,
 `to=end-1s` (both inclusive, UNIX seconds), `order=asc`, `per_page=50`, following
-`meta.next_page_link`. `meta.total` of the first page decides whether the window fits under the cap;
-if not, the window is halved (`Window.split`) until every piece fits, so nothing is ever truncated.
-Records are yielded verbatim, keyed by the call `id`.
+`meta.next_page_link`. A query that reaches the 10,000-record cap is continued by a new query from the
+second of the last call it served (`from=<that second>`), so the window is split exactly where the
+cap fell, no page already read is asked for again (only that second's calls repeat, deduplicated by
+the landing zone), and nothing is ever truncated. Every page is fed to a `PagingGuard`: a page that
+announces another but brings no call new to its query, pages past what `meta.total` justifies, or
+more distinct calls than `meta.total` fail the partition; the largest `meta.total` of a query counts
+(calls created while paging raise it). Records are yielded verbatim, keyed by the call `id`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Generator, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
@@ -19,11 +24,17 @@ import httpx
 from uc_pipeline.connections import Connection
 from uc_pipeline.http import ApiClient, HttpSettings, MalformedResponseError, Quota, RateHeaders
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
+from uc_pipeline.providers.paging import PagingGuard
 
 CALLS_PATH = "/v1/calls"
 PER_PAGE = 50
 # Aircall serves at most 10,000 records per query; a window reporting this many or more is split.
 MAX_RECORDS_PER_QUERY = 10_000
+REMEDY = (
+    "Check that the connection's base_url points at the Aircall Public API (https://api.aircall.io) and re-run "
+    "the partition; if it fails again, Aircall's paging is broken for this query: report it to Aircall support "
+    "with the figures above."
+)
 
 
 def _number(raw: str | None) -> float | None:
@@ -103,66 +114,85 @@ class AircallSource(ProviderSource):
     def records(self, stream: str, window: Window, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
         if stream not in self.streams:
             raise ValueError(f"aircall has no stream {stream!r}; streams: {sorted(self.streams)}")
-        pending = [window]
-        while pending:
-            piece = pending.pop(0)
-            first = self._page(piece, CALLS_PATH, self._params(piece, 1), 1, stats)
-            total = first["meta"]["total"]
-            if total >= MAX_RECORDS_PER_QUERY:
-                try:
-                    halves = piece.split()
-                except ValueError:
-                    raise self._fail(
-                        CALLS_PATH,
-                        f"{total} calls were created within one second ({piece.start.isoformat()}); the "
-                        f"{MAX_RECORDS_PER_QUERY}-record cap per query cannot be worked around by splitting",
-                    ) from None
-                stats.windows_split += 1
-                pending[:0] = halves  # keep chronological order
-                continue
-            stats.add_reported_total(total)
-            yield from self._walk(piece, first, total, stats)
+        guard = PagingGuard(self.title, self.connection, stream, window, remedy=REMEDY)
+        landed: dict[int, int] = {}  # call id -> started_at, for the whole window
+        since = int(window.start.timestamp())
+        while True:
+            capped, last_started = yield from self._query(window, since, landed, guard, stats)
+            if not capped:
+                return
+            if last_started <= since:
+                raise guard.fail(
+                    f"more than {MAX_RECORDS_PER_QUERY} calls were created within one second ({since}); the "
+                    "cap per query cannot be worked around by narrowing the window",
+                    f"from={since}",
+                    "Extract this day again later or ask Aircall support for an export of that second.",
+                )
+            # The capped query stopped at `last_started`: the rest of the window is queried from that
+            # second on, so no page already read is asked for again (only that second's calls repeat).
+            since = last_started
+            stats.windows_split += 1
 
     @staticmethod
-    def _params(window: Window, page: int) -> dict[str, str]:
+    def _params(window: Window, page: int, since: int | None = None) -> dict[str, str]:
         return {
-            "from": str(int(window.start.timestamp())),
+            "from": str(int(window.start.timestamp()) if since is None else since),
             "to": str(int(window.end.timestamp()) - 1),
             "order": "asc",
             "per_page": str(PER_PAGE),
             "page": str(page),
         }
 
-    def _walk(
-        self, window: Window, first: dict[str, Any], total: int, stats: ExtractStats
-    ) -> Iterator[tuple[str, Record]]:
-        """Every call of a window that fits under the cap, page by page from `first`."""
-        page_body, page_no, seen = first, 1, set()
+    def _query(
+        self, window: Window, since: int, landed: dict[int, int], guard: PagingGuard, stats: ExtractStats
+    ) -> Generator[tuple[str, Record], None, tuple[bool, int]]:
+        """Every call of the query `from=since`, up to Aircall's cap; returns (capped, last started_at).
+
+        Each page announcing another must bring a call new to this query (the guard keys calls by
+        query); pages past what meta.total justifies, or more calls than it reports, fail the partition.
+        """
+        url, params = CALLS_PATH, self._params(window, 1, since)
+        in_query: set[int] = set()
+        top_total, page_no, last_started = 0, 1, since
         while True:
-            for call in page_body["calls"]:
+            body = self._page(url, params, page_no, stats)
+            total, link = body["meta"]["total"], body["meta"].get("next_page_link")
+            # A call created while paging raises meta.total on later pages: the largest figure counts.
+            top_total = max(top_total, total)
+            cursor = f"from={since} page={page_no} meta.total={total}"
+            for call in body["calls"]:
                 started = call["started_at"]
-                if not window.start.timestamp() <= started < window.end.timestamp():
+                if not since <= started < window.end.timestamp():
                     raise self._fail(
                         CALLS_PATH,
                         f"call {call['id']} has started_at={started}, outside the requested window "
-                        f"[{window.start.isoformat()}, {window.end.isoformat()})",
+                        f"[{datetime.fromtimestamp(since, UTC).isoformat()}, {window.end.isoformat()})",
                     )
-                seen.add(call["id"])
+                in_query.add(call["id"])
+                last_started = max(last_started, started)
+                landed[call["id"]] = started
                 yield str(call["id"]), call
-            link = page_body["meta"].get("next_page_link")
-            if not link:
+            # At the cap, more calls are announced by a link or by meta.total (a link may stop at the cap).
+            capped = page_no * PER_PAGE >= MAX_RECORDS_PER_QUERY and (bool(link) or len(in_query) < top_total)
+            guard.page(((since, call["id"]) for call in body["calls"]), cursor, more=bool(link) and not capped)
+            guard.pages_justified(top_total, PER_PAGE, page_no, cursor)
+            guard.not_above_total(len(in_query), top_total, cursor)
+            if not link or capped:
                 break
             page_no += 1
-            url, params = self._next_url(link, window, page_no)
-            page_body = self._page(window, url, params, page_no, stats)
-        if len(seen) < total:
-            raise self._fail(
-                CALLS_PATH,
-                f"meta.total said {total} calls for [{window.start.isoformat()}, {window.end.isoformat()}) but "
-                f"the pages held {len(seen)} distinct calls before next_page_link ran out",
+            url, params = self._next_url(link, window, page_no, since)
+        if not capped and len(in_query) < top_total:
+            raise guard.fail(
+                f"meta.total said {top_total} calls but the pages held {len(in_query)} distinct calls before "
+                "next_page_link ran out",
+                f"from={since} page={page_no}",
             )
+        # The window's total as of this query: the calls landed before its first second, plus its own.
+        before = sum(1 for started in landed.values() if started < since)
+        stats.reported_total = max(stats.reported_total or 0, before + top_total)
+        return capped, last_started
 
-    def _next_url(self, link: str, window: Window, page_no: int) -> tuple[str, dict[str, str]]:
+    def _next_url(self, link: str, window: Window, page_no: int, since: int) -> tuple[str, dict[str, str]]:
         """The next page's URL from `next_page_link`, checked to be the same origin and query."""
         parts = urlsplit(link)
         if parts[:2] != self._origin:
@@ -172,7 +202,7 @@ class AircallSource(ProviderSource):
                 "refusing to send the credentials there",
             )
         query = dict(parse_qsl(parts.query))
-        expected = self._params(window, page_no)
+        expected = self._params(window, page_no, since)
         for key in ("from", "to", "order", "page"):
             if key in query and query[key] != expected[key]:
                 raise self._fail(
@@ -183,7 +213,7 @@ class AircallSource(ProviderSource):
         query.update({k: v for k, v in expected.items() if k not in query})
         return urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")), query
 
-    def _page(self, window: Window, url: str, params: dict[str, str], page_no: int, stats: ExtractStats) -> dict:
+    def _page(self, url: str, params: dict[str, str], page_no: int, stats: ExtractStats) -> dict:
         response = self.client.get(url, params=params)
         body = self.client.parse_json(response)
         stats.pages += 1

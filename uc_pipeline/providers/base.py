@@ -32,14 +32,6 @@ class Window:
         if self.end <= self.start:
             raise ValueError(f"empty window {self.start.isoformat()} .. {self.end.isoformat()}")
 
-    def split(self) -> tuple[Window, Window]:
-        """Two halves, split at the midpoint rounded down to a whole second."""
-        mid_s = int((self.start.timestamp() + self.end.timestamp()) // 2)
-        mid = datetime.fromtimestamp(mid_s, tz=self.start.tzinfo)
-        if mid <= self.start:
-            raise ValueError(f"window {self} cannot be split below one second")
-        return Window(self.start, mid), Window(mid, self.end)
-
 
 @dataclass
 class ExtractStats:
@@ -47,14 +39,13 @@ class ExtractStats:
 
     pages: int = 0
     records: int = 0
-    # The provider's own count of matching records where the API reports one (Aircall
-    # meta.total summed over the leaf windows, RingCentral paging.totalElements); None otherwise.
+    # The provider's own count of matching records for the window where the API reports one (Aircall
+    # meta.total, RingCentral paging.totalElements; the largest a page reported); None otherwise.
+    # `extract_partition` refuses to land more distinct records than this.
     reported_total: int | None = None
+    # Queries added because one reached the provider's per-query cap (Aircall: 10,000 calls).
     windows_split: int = 0
     notes: list[str] = field(default_factory=list)
-
-    def add_reported_total(self, n: int) -> None:
-        self.reported_total = (self.reported_total or 0) + n
 
 
 class ProviderSource:

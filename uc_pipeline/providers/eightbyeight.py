@@ -3,7 +3,8 @@
 Owns the one stream `recordings`: `GET <base>/api/recordings/files.xml` (or `files.csv` with the
 connection option `format: csv`), HTTP Basic with the tenant name and the Data Request Token,
 `d=<start>,<end>` in the compact UTC form (`20260105T0000Z,20260106T0000Z`; the end is exclusive)
-with `tz=UTC`, and `n` (1-based record offset) paging by 50 until a short page. The base URL is
+with `tz=UTC`, and `n` (1-based record offset) paging by 50 until a short page; a full page that holds no recording
+not already seen (a server ignoring `n`) fails the partition (`PagingGuard`). The base URL is
 the tenant's VCC platform (e.g. `https://vcc-na4.8x8.com`); it differs per tenant, so there is
 no default.
 
@@ -30,6 +31,7 @@ import httpx
 from uc_pipeline.http import ApiClient, AuthError, MalformedResponseError, Quota, RateHeaders
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
 from uc_pipeline.providers.eightbyeight_parse import ID_FIELD, PageFormatError, parse_csv, parse_xml
+from uc_pipeline.providers.paging import PagingGuard
 
 if TYPE_CHECKING:
     from uc_pipeline.connections import Connection
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
 STREAM = "recordings"
 PAGE_SIZE = 50
 FORMATS = ("xml", "csv")
+REMEDY = (
+    "Check that base_url is the tenant's VCC platform (e.g. https://vcc-na4.8x8.com) and re-run the partition; "
+    "if it fails again, the Recordings API does not honour the record offset `n`: report it to 8x8 support."
+)
 
 
 def rate_headers(response: httpx.Response) -> RateHeaders:
@@ -106,14 +112,18 @@ class EightByEightSource(ProviderSource):
         if stream != STREAM:
             raise ValueError(f"{self.provider_id} has no stream {stream!r}; it has {STREAM!r}")
         d = f"{compact_utc(window.start)},{compact_utc(window.end)}"
+        guard = PagingGuard(self.title, self.connection, stream, window, remedy=REMEDY)
         offset = 1
         while True:
             page = self._page(d, offset)
             stats.pages += 1
+            # Pages hold 50 records; a shorter one is the last (offset paging has no other end marker).
+            full = len(page) >= PAGE_SIZE
+            # A full page of recordings already landed means `n` was ignored: the next one would be the same.
+            guard.page((record[ID_FIELD] for record in page), f"d={d} n={offset} records={len(page)}", more=full)
             for record in page:
                 yield record[ID_FIELD], record
-            # Pages hold 50 records; a shorter one is the last (offset paging has no other end marker).
-            if len(page) < PAGE_SIZE:
+            if not full:
                 return
             offset += len(page)
 

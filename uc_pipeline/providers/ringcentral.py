@@ -7,7 +7,10 @@ Heavy ("default") and Auth ("auth") rate groups and the parser of their `X-Rate-
 `Retry-After` headers, the checks that every page is a call-log page, and yielding each record
 verbatim keyed by its `id`. The call log is served newest first, so records that appear while
 paging push older ones onto the next page: a record may be seen twice (the landing zone keeps the
-last), never skipped. `paging.totalElements` of the first page is the reported total.
+last), never skipped. The largest `paging.totalElements` of the pages is the reported total (calls
+logged while paging raise it). Every page goes through a `PagingGuard`: a page announcing another
+with no record not seen before, a next page already read, more pages than `totalElements` justifies
+or more distinct records than it reports fail the partition.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import httpx
 
 from uc_pipeline.http import ApiClient, AuthError, HttpSettings, MalformedResponseError, Quota, RateHeaders
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
+from uc_pipeline.providers.paging import PagingGuard
 from uc_pipeline.providers.ringcentral_auth import TOKEN_PATH, RingCentralAuth, TokenGrantError
 
 if TYPE_CHECKING:
@@ -30,6 +34,8 @@ if TYPE_CHECKING:
 CALL_LOG_PATH = "/restapi/v1.0/account/~/call-log"
 PER_PAGE = 1000
 STREAM = "call_log"
+REMEDY = ("Check that base_url is the RingCentral platform and re-run the partition; if it fails again, the "
+          "call log's paging is broken for this window: report it to RingCentral with the figures above.")
 DEFAULT_PENALTY_S = 60.0  # RingCentral's documented 429 penalty, when neither Retry-After nor a window is sent
 
 
@@ -129,14 +135,25 @@ class RingCentralSource(ProviderSource):
         params: dict[str, str] | None = {"dateFrom": iso_ms(window.start), "dateTo": iso_ms(window.end),
                                          "view": "Detailed", "perPage": str(self._per_page)}
         fetched: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-        outside = 0
+        guard = PagingGuard(self.title, self.connection, stream, window, remedy=REMEDY)
+        outside, top_total = 0, None
         while True:
             body, requested = self._page(url, params)
             fetched.add(_page_key(requested))
             stats.pages += 1
             records, paging, next_uri = self._check_page(body, url)
-            if stats.pages == 1 and isinstance(paging.get("totalElements"), int):
-                stats.add_reported_total(paging["totalElements"])
+            cursor = f"page={paging.get('page', stats.pages)} perPage={self._per_page}"
+            total = paging.get("totalElements")
+            if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
+                # Calls logged while paging raise totalElements on later pages: the largest figure counts.
+                top_total = max(top_total or 0, total)
+                cursor += f" totalElements={total}"
+            if next_uri is not None and not records:
+                raise self._malformed(url, "a page with no records announces a next page")
+            guard.page((record["id"] for record in records), cursor, more=next_uri is not None)
+            if top_total is not None:
+                guard.pages_justified(top_total, self._per_page, stats.pages, cursor)
+                guard.not_above_total(len(guard.seen), top_total, cursor)
             for record in records:
                 started = self._start_time(record, url)
                 if not window.start <= started < window.end:
@@ -146,9 +163,8 @@ class RingCentralSource(ProviderSource):
                 yield record["id"], record
             if next_uri is None:
                 break
-            if not records:
-                raise self._malformed(url, "a page with no records announces a next page")
             url, params = self._follow(next_uri, url, fetched), None
+        stats.reported_total = top_total
         if outside:
             stats.notes.append(f"{outside} record(s) outside the window were left to their own day")
 

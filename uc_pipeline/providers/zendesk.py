@@ -4,14 +4,21 @@
 `next_page` links. The cursor is `updated_at`, so a window lands the records whose latest version was
 updated inside it (a call commented on the next day lands in the next day's partition). `next_page`
 is never null: the export ends when a page's `end_time` reaches the window end, when a page is empty,
-or when the cursor stops moving (the page holds only the boundary record); a hard page limit turns a
-cursor that never ends into an error. The boundary record repeats on consecutive pages: records are
-deduplicated by `id` keeping the latest `updated_at`, then yielded in `(updated_at, id)` order,
-verbatim. Auth: Basic `{email}/token:{api_token}`; 10 requests per minute for these endpoints.
+or when the cursor stops moving (the page holds only the boundary record). A page shorter than the
+export's page size (option `page_size`, Zendesk's 1000) means the export has caught up with the
+present: for a window that had ended before the extraction began, only repeats may follow.
+
+Progress guards (`PagingGuard`) fail the partition, naming the cursor values, when `end_time` goes
+backwards, when it moves forward over records all read before, when new records of the window keep
+coming after a short page (a cursor creeping a second at a time), or when the partition outlives its
+time budget. The boundary record repeats on consecutive pages: records are deduplicated by `id`
+keeping the latest `updated_at`, then yielded in `(updated_at, id)` order, verbatim. Auth: Basic
+`{email}/token:{api_token}`; 10 requests per minute for these endpoints.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
@@ -21,7 +28,6 @@ import httpx
 from uc_pipeline.connections import Connection
 from uc_pipeline.http import (
     ApiClient,
-    ApiError,
     AuthError,
     HttpSettings,
     MalformedResponseError,
@@ -29,12 +35,15 @@ from uc_pipeline.http import (
     RateHeaders,
 )
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
+from uc_pipeline.providers.paging import PagingGuard
 
 EXPORT_PATH = "/api/v2/channels/voice/stats/incremental"
 # Zendesk's page size for incremental exports; a page this full whose cursor did not move means
 # more records share one second than a page holds, which the time-based cursor cannot page past.
 EXPORT_PAGE_SIZE = 1000
-DEFAULT_MAX_PAGES = 5000
+CLOSED_AFTER_S = 300
+REMEDY = ("Re-run the partition; if it fails again, the account's export is not paging: report it to Zendesk "
+          "support with the figures above.")
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:
@@ -94,8 +103,11 @@ class ZendeskSource(ProviderSource):
         super().__init__(connection, settings)
         creds = connection.credentials
         self._base_url = connection.base_url.rstrip("/")
-        self._page_size = int(connection.options.get("page_size", EXPORT_PAGE_SIZE))
-        self._max_pages = int(connection.options.get("max_pages", DEFAULT_MAX_PAGES))
+        size = connection.options.get("page_size", EXPORT_PAGE_SIZE)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"[{connection.connection_id}] options.page_size must be a positive integer (Zendesk's "
+                             f"export page size, {EXPORT_PAGE_SIZE}), got {size!r}")
+        self._page_size = size
         self._client = ApiClient(
             connection.connection_id,
             self._base_url,
@@ -168,41 +180,61 @@ class ZendeskSource(ProviderSource):
         if stream not in self.streams:
             raise ValueError(f"zendesk has no stream {stream!r}; streams: {', '.join(self.streams)}")
         start, end = int(window.start.timestamp()), int(window.end.timestamp())
+        guard = PagingGuard(self.title, self.connection, stream, window, remedy=REMEDY)
+        # A window that had ended when the extraction began can gain no record: a page shorter than
+        # the export's page size is then the whole rest of it, and only repeats may follow. Zendesk holds
+        # back the last minute's changes; the margin covers that and a skewed clock.
+        closed = window.end.timestamp() + CLOSED_AFTER_S <= time.time()
         url: str = f"{EXPORT_PATH}/{stream}"
         params: dict[str, Any] | None = {"start_time": start}
-        cursor = start
+        cursor, caught_up = start, False
+        ids: set[str] = set()
         # Pages come in (updated_at, id) order, so the last copy of an id is its latest version; the
-        # landing zone keeps the last one seen, which makes the repeated boundary record harmless
-        # without holding the window in memory.
-        for _ in range(self._max_pages):
+        # landing zone keeps the last one seen, which makes the repeated boundary record harmless. Only
+        # the keys are held, to tell a page that brings something new from one that repeats.
+        while True:
             items, count, end_time, next_page = self._page(stream, url, self._fetch(url, params))
             stats.pages += 1
-            for record in items:
-                updated, rid = self._key(url, record)
+            where = f"start_time={cursor} end_time={end_time} count={count}"
+            keys = [self._key(url, record) for record in items]
+            known = len(ids)
+            ids.update(rid for _, rid in keys)
+            # A closed window's export is a snapshot: each record comes once, at its latest version (an
+            # update made while paging moves it past the window end). Only while the window is open may an
+            # id come back with a newer `updated_at`.
+            added = guard.page(keys, where, more=False)
+            fresh = len(ids) - known if closed else added
+            for (updated, rid), record in zip(keys, items, strict=True):
                 if start <= updated < end:
                     yield rid, record
             if end_time >= end or count == 0:
                 break
-            # Nothing newer than the cursor: the page repeats the boundary record(s) (`count <= 1` in
-            # Zendesk's words). A first page with one new record still moves the cursor, so `count` alone
-            # cannot say that the export is over.
-            if end_time <= cursor:
-                if count > 1 and count >= self._page_size:
-                    raise ApiError(
-                        f"[{self.connection.connection_id}] {stream} export: {count} records share the second "
-                        f"{end_time}, a full page, and the time-based cursor cannot page past them. Extract this "
-                        "window again later or ask Zendesk support.",
-                        connection_id=self.connection.connection_id,
-                    )
+            if end_time < cursor:
+                raise guard.fail(
+                    f"end_time went backwards, from {cursor} to {end_time}; following it would page through "
+                    "records already read, and stopping would land part of the window", where)
+            if end_time == cursor:
+                # Nothing newer than the cursor: the page repeats the boundary record(s) (`count <= 1` in
+                # Zendesk's words). A first page with one new record still moves the cursor, so `count` alone
+                # cannot say that the export is over. Zendesk keeps a page's last second whole, past the page
+                # size if need be; exactly a page of one second may have been cut, and cannot be paged past.
+                if count > 1 and count == self._page_size:
+                    raise guard.fail(
+                        f"{count} records share the second {end_time}, a full page, and the time-based cursor "
+                        "cannot page past them", where, "Extract this window again later or ask Zendesk support.")
                 break  # the cursor stopped moving: the export is exhausted
+            if fresh == 0:
+                raise guard.fail(
+                    "end_time moved forward but the page holds only records already read; the export is creeping "
+                    "instead of paging", where)
+            if caught_up:
+                if closed:
+                    raise guard.fail(
+                        f"a page shorter than the page size ({self._page_size}) said the export had caught up, yet "
+                        f"the next one brought {fresh} new record(s) of this window: the cursor is creeping (or "
+                        "options.page_size is larger than the account's export page)", where)
+                break  # a window still open: what was there when the export caught up is landed
+            caught_up = count < self._page_size
             cursor, url, params = end_time, next_page, None
-        else:
-            raise ApiError(
-                f"[{self.connection.connection_id}] {stream} export: still not past {window.end.isoformat()} "
-                f"after {self._max_pages} pages (cursor at {cursor}). The export does not end; raise the "
-                "connection option max_pages if the window really holds that many records.",
-                connection_id=self.connection.connection_id,
-            )
-
 
 SOURCE = ZendeskSource
