@@ -171,7 +171,8 @@ def summary_tables(figures: WindowFigures) -> list[Table]:
     )
     kpis.add_column("provider", overflow="fold")
     for header in kpi_headers(figures):
-        kpis.add_column(header, justify="right", overflow="fold")
+        # the long headers wrap over two lines, so that a provider's name keeps one
+        kpis.add_column(header, justify="right", overflow="fold", max_width=9 if len(header) > 10 else None)
     for provider in figures.providers:
         if provider in figures.totals:
             kpis.add_row(figures.names[provider], *kpi_cells(figures.totals[provider]))

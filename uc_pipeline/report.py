@@ -89,23 +89,25 @@ def draw(figures: WindowFigures) -> Figure:
     ]
     for ax, (attr, title, unit) in zip(top.subplots(1, 3), trends, strict=True):
         _trend(ax, figures, attr, title, unit, colours)
-    _shared_legend(top, top.axes, fontsize=10)
+    _shared_legend(top, top.axes, fontsize=10, order=[figures.names[p] for p in figures.providers])
     axes = middle.subplots(1, len(directions), squeeze=False)[0]
     for ax, direction in zip(axes, directions, strict=True):
         _outcome_mix(ax, figures, direction)
-    _shared_legend(middle, axes, fontsize=9)
+    _shared_legend(middle, axes, fontsize=9, order=[o.lower() for o in OUTCOMES])
     _kpi_table(bottom.subplots(), figures)
     return fig
 
 
-def _shared_legend(sub: SubFigure, axes: list[Axes], fontsize: int) -> None:
-    """One legend below a row of charts: the colours mean the same in each."""
+def _shared_legend(sub: SubFigure, axes: list[Axes], fontsize: int, order: list[str]) -> None:
+    """One legend below a row of charts (the colours mean the same in each), its entries in `order`."""
     handles: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-    if handles:
-        sub.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=len(handles), fontsize=fontsize)
+    labels = sorted(handles, key=lambda label: order.index(label) if label in order else len(order))
+    if labels:
+        handles_in_order = [handles[x] for x in labels]
+        sub.legend(handles_in_order, labels, loc="outside lower center", ncols=len(labels), fontsize=fontsize)
 
 
 def _trend(ax: Axes, figures: WindowFigures, attr: str, title: str, unit: str, colours: dict[str, str]) -> None:
@@ -172,7 +174,7 @@ def _kpi_table(ax: Axes, figures: WindowFigures) -> None:
     rows = [[figures.names[p], *kpi_cells(figures.totals[p])] for p in providers]
     table = ax.table(
         cellText=rows, colLabels=["provider", *kpi_headers(figures)], loc="upper center", cellLoc="right",
-        colLoc="right", colWidths=[0.22, 0.09, 0.09, 0.09, 0.11, 0.16, 0.08, 0.08],
+        colLoc="right", colWidths=[0.24, 0.1, 0.1, 0.12, 0.16, 0.1, 0.1],
     )
     table.auto_set_font_size(False)
     table.set_fontsize(10)

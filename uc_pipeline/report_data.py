@@ -189,7 +189,6 @@ def kpi_cells(k: Kpis) -> list[str]:
     return [
         fmt_count(k.offered),
         fmt_count(k.answered),
-        fmt_count(k.abandoned),
         fmt_pct(k.abandonment_pct),
         fmt_pct(k.service_level_pct),
         fmt_seconds(k.asa_s),
@@ -201,9 +200,8 @@ def kpi_headers(figures: WindowFigures) -> list[str]:
     return [
         "offered",
         "answered",
-        "abandoned",
-        "abandonment",
-        f"service level (≤ {threshold_text(figures)})",
+        "abandon rate",
+        f"service level ≤ {threshold_text(figures)}",
         "ASA",
         "AHT",
     ]
