@@ -146,36 +146,35 @@ def window_text(figures: WindowFigures) -> str:
 def summary_tables(figures: WindowFigures) -> list[Table]:
     """The demo's tables: calls by direction and outcome, then the inbound KPIs, both of the window.
 
-    Columns fold rather than cut (`overflow="fold"`), so that a narrow terminal or a pipe wraps a
-    provider's name instead of truncating it."""
+    One column per provider, so that a table stays narrow (a provider's name wraps over two lines of
+    its header rather than widening every row); columns fold rather than cut (`overflow="fold"`) on
+    a terminal narrower still, and piped output is never truncated to a name's first letters."""
     window = window_text(figures)
-    seen = {o for by_provider in figures.outcomes.values() for counts in by_provider.values() for o in counts}
-    outcomes = [o for o in OUTCOMES if o in seen]
+    providers = figures.providers
     calls = Table(title=f"Calls by direction and outcome, {window}", caption="reporting.calls_daily")
-    calls.add_column("provider", overflow="fold")
     calls.add_column("direction", overflow="fold")
-    for o in outcomes:
-        calls.add_column(o.lower(), justify="right", overflow="fold")
-    calls.add_column("total", justify="right", overflow="fold")
-    for provider in figures.providers:
-        for direction in figures.outcomes:  # already in INBOUND, OUTBOUND, INTERNAL order
-            counts = figures.outcomes[direction].get(provider)
-            if counts:
-                calls.add_row(
-                    figures.names[provider], DIRECTION_NAMES.get(direction, direction),
-                    *(f"{counts.get(o, 0):,}" for o in outcomes), f"{sum(counts.values()):,}",
-                )
+    calls.add_column("outcome", overflow="fold")
+    for provider in providers:
+        calls.add_column(figures.names[provider], justify="right", overflow="fold")
+    for direction, by_provider in figures.outcomes.items():  # in INBOUND, OUTBOUND, INTERNAL order
+        seen = [o for o in OUTCOMES if any(o in counts for counts in by_provider.values())]
+        label = DIRECTION_NAMES.get(direction, direction)
+        for i, outcome in enumerate(seen):
+            counts = [by_provider.get(p, {}).get(outcome, 0) for p in providers]
+            calls.add_row(label if i == 0 else "", outcome.lower(), *(f"{n:,}" for n in counts))
+        totals = [sum(by_provider.get(p, {}).values()) for p in providers]
+        calls.add_row("", "total", *(f"{n:,}" for n in totals), style="bold", end_section=True)
     kpis = Table(
         title=f"Inbound KPIs, {window}",
         caption="reporting.kpi_daily; n/a = not measured from what the provider reports",
     )
-    kpis.add_column("provider", overflow="fold")
-    for header in kpi_headers(figures):
-        # the long headers wrap over two lines, so that a provider's name keeps one
-        kpis.add_column(header, justify="right", overflow="fold", max_width=9 if len(header) > 10 else None)
-    for provider in figures.providers:
-        if provider in figures.totals:
-            kpis.add_row(figures.names[provider], *kpi_cells(figures.totals[provider]))
+    kpis.add_column("", overflow="fold")
+    measured = [p for p in providers if p in figures.totals]
+    for provider in measured:
+        kpis.add_column(figures.names[provider], justify="right", overflow="fold")
+    cells = [kpi_cells(figures.totals[p]) for p in measured]
+    for row, header in enumerate(kpi_headers(figures)):
+        kpis.add_row(header, *(c[row] for c in cells))
     return [calls, kpis]
 
 

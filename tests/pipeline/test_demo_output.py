@@ -51,7 +51,7 @@ def _table(text: str, title: str) -> tuple[re.Match[str], list[str], list[list[s
         if line.startswith(("┃", "│")):
             cells = [c.strip() for c in line.strip().strip("┃│").split("┃" if line.startswith("┃") else "│")]
             target = headers if line.startswith("┃") else rows
-            if target is rows and rows and not cells[1]:  # continuation of a folded provider name
+            if target is rows and rows and not cells[-1]:  # a folded label goes on: no number on its line
                 rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
             else:
                 target.append(cells)
@@ -86,7 +86,12 @@ def test_demo_prints_a_quiet_summary_that_matches_the_picture(tmp_path: Path) ->
     assert DBT_NODE_LINE.search(log) and "Completed successfully" in log  # dbt's output went there
 
     end = datetime.now(UTC).date() - timedelta(days=1)
-    start = end - timedelta(days=1)
+    check_summary(out, data_dir, end - timedelta(days=1), end)
+
+
+def check_summary(out: str, data_dir: Path, start: date, end: date) -> None:
+    """The summary in `out` names the days `start` .. `end` and shows the numbers of the picture's
+    figures and of the snapshot's calls of those days."""
     figures = json.loads((data_dir / "reports" / "kpi_last_30_days.json").read_text(encoding="utf-8"))
     assert (figures["first_day"], figures["last_day"]) == (start.isoformat(), end.isoformat())
     names = {name: provider for provider, name in figures["names"].items()}
@@ -94,11 +99,20 @@ def test_demo_prints_a_quiet_summary_that_matches_the_picture(tmp_path: Path) ->
     window = r"(\d{4}-\d\d-\d\d) \.\. (\d{4}-\d\d-\d\d) \((\d+) days?\)"
     title, headers, rows = _table(out, "Calls by direction and outcome, " + window)
     assert title.groups() == (start.isoformat(), end.isoformat(), "2")
+    assert headers[:2] == ["direction", "outcome"]
+    providers = [names[h] for h in headers[2:]]
     shown: dict[str, dict[str, dict[str, int]]] = {}
-    for name, direction, *counts, total in rows:
-        by_outcome = {h.upper(): int(c.replace(",", "")) for h, c in zip(headers[2:-1], counts, strict=True)}
-        assert sum(by_outcome.values()) == int(total.replace(",", ""))
-        shown.setdefault(DIRECTIONS[direction], {})[names[name]] = {o: n for o, n in by_outcome.items() if n}
+    direction = ""
+    for label, outcome, *counts in rows:
+        direction = DIRECTIONS[label] if label else direction
+        numbers = [int(c.replace(",", "")) for c in counts]
+        by_provider = shown.setdefault(direction, {})
+        if outcome == "total":
+            assert numbers == [sum(by_provider.get(p, {}).values()) for p in providers], (direction, numbers)
+            continue
+        for provider, n in zip(providers, numbers, strict=True):
+            if n:
+                by_provider.setdefault(provider, {})[outcome.upper()] = n
     assert shown == figures["outcomes"]
 
     # the window's calls, counted in the snapshot's unified model (reporting zone UTC, the default)
@@ -121,11 +135,15 @@ def test_demo_prints_a_quiet_summary_that_matches_the_picture(tmp_path: Path) ->
 
     title, headers, rows = _table(out, "Inbound KPIs, " + window)
     assert title.groups() == (start.isoformat(), end.isoformat(), "2")
-    assert headers[:3] == ["provider", "offered", "answered"] and headers[-2:] == ["ASA", "AHT"]
-    assert {names[r[0]] for r in rows} == set(figures["totals"])
-    for name, *cells in rows:
+    assert {names[h] for h in headers[1:]} == set(figures["totals"])
+    shown_kpis = {row[0]: dict(zip(headers[1:], row[1:], strict=True)) for row in rows}
+    assert list(shown_kpis)[:3] == ["offered", "answered", "abandon rate"] and list(shown_kpis)[-2:] == ["ASA", "AHT"]
+    service_level = next(label for label in shown_kpis if label.startswith("service level"))
+    threshold = figures["service_level_threshold_s"]
+    assert service_level == f"service level ≤ {threshold[0]} s" and len(threshold) == 1
+    for name in headers[1:]:
         expected = figures["totals"][names[name]]
-        assert [_number(c) for c in cells] == [
+        assert [_number(shown_kpis[label][name]) for label in shown_kpis] == [
             expected["offered"],
             expected["answered"],
             _rounded(expected["abandonment_pct"], 1),
@@ -161,10 +179,9 @@ def test_tables_fold_names_rather_than_cut_them_on_a_narrow_terminal() -> None:
     text = console.export_text()
     console.file.close()
     assert "…" not in text and max(map(len, text.splitlines())) <= 50
-    _, _, rows = _table(text, "Inbound KPIs, 2026-03-01 .. 2026-03-01 \\(1 day\\)")
-    # folded, maybe inside a word, but whole
-    assert [[re.sub(r"\s", "", rows[0][0]), *rows[0][1:]]] == [["8x8VirtualContactCenter", *["n/a"] * 6]]
+    _, headers, rows = _table(text, "Inbound KPIs, 2026-03-01 .. 2026-03-01 \\(1 day\\)")
+    assert headers == ["", "8x8 Virtual Contact Center"]  # wrapped between words, whole
+    assert [row[1] for row in rows] == ["n/a"] * 6
     _, headers, rows = _table(text, "Calls by direction")
-    assert [[re.sub(r"\s", "", rows[0][0]), *rows[0][1:]]] == [
-        ["8x8VirtualContactCenter", "inbound", "1,234", "5", "1,239"]
-    ]
+    assert headers == ["direction", "outcome", "8x8 Virtual Contact Center"]
+    assert rows == [["inbound", "answered", "1,234"], ["", "voicemail", "5"], ["", "total", "1,239"]]
