@@ -138,9 +138,10 @@ def _run_job(job_name: str, run_config: dict[str, Any], tags: dict[str, str], pr
 
 
 def window_text(figures: WindowFigures) -> str:
-    """The window as the titles name it, e.g. "2026-12-05 .. 2026-12-06 (2 days)"."""
+    """The window as the titles name it, e.g. "2026-12-05 .. 2026-12-06 (2 days, UTC)"."""
     days = (figures.last_day - figures.first_day).days + 1
-    return f"{figures.first_day} .. {figures.last_day} ({days} day{'s' if days != 1 else ''})"
+    plural = "s" if days != 1 else ""
+    return f"{figures.first_day} .. {figures.last_day} ({days} day{plural}, {figures.reporting_timezone})"
 
 
 def summary_tables(figures: WindowFigures) -> list[Table]:
@@ -222,9 +223,14 @@ def run_demo(data_dir: Path, days: int = 7, calls_per_day: int = 150, verbose: b
                 Progress(*columns, console=console, redirect_stdout=verbose, redirect_stderr=verbose) as progress,
                 _output_to(None if verbose else log),
             ):
-                label = f"extract + dbt build, {start} .. {end}"
-                _run_job("daily_refresh", {}, range_tags(start, end), progress, label)
-                _run_job("publish", picture, {}, progress, "serving snapshot, KPI picture")
+                try:
+                    label = f"extract + dbt build, {start} .. {end}"
+                    _run_job("daily_refresh", {}, range_tags(start, end), progress, label)
+                    _run_job("publish", picture, {}, progress, "serving snapshot, KPI picture")
+                except RuntimeError as exc:
+                    console.print(f"[red]{exc}[/]", highlight=False)
+                    console.print(f"dbt's and Dagster's full output: {log_path}", soft_wrap=True)
+                    return 1
     _summary(console, data_dir, start, end)
     paths = [
         ("connections", f"{data_dir / 'connections.yaml'} (the sandbox's; it stopped with the demo)"),

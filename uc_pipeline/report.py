@@ -80,7 +80,7 @@ def draw(figures: WindowFigures) -> Figure:
     # trend charts apart.
     top, middle, bottom = fig.subfigures(3, 1, height_ratios=[3.3, 2.5, 1.5])
     window = f"{figures.first_day:%a %d %b %Y} – {figures.last_day:%a %d %b %Y}"
-    fig.suptitle(f"Call center KPIs, {window}", fontsize=16, fontweight="bold")
+    fig.suptitle(f"Call center KPIs, {window} (days in {figures.reporting_timezone})", fontsize=16, fontweight="bold")
     colours = {p: PROVIDER_COLOURS[i % len(PROVIDER_COLOURS)] for i, p in enumerate(figures.providers)}
     trends = [
         ("service_level_pct", f"Service level: offered calls answered within {threshold_text(figures)}", "%"),
@@ -187,7 +187,7 @@ def _kpi_table(ax: Axes, figures: WindowFigures) -> None:
         if col == 0:
             cell.set_text_props(ha="left")
     ax.set_title(
-        f"Inbound KPIs of the window (offered = inbound calls that reached the queue; {NA} = the provider "
-        "does not report what the KPI needs)",
+        f"Inbound KPIs of the window (offered = inbound calls answered, missed, sent to voicemail, abandoned or "
+        f"busy; {NA} = the provider does not report what the KPI needs)",
         fontsize=10, loc="left",
     )

@@ -66,6 +66,7 @@ class WindowFigures:
     first_day: date
     last_day: date
     service_level_threshold_s: list[int]
+    reporting_timezone: str  # the zone the days are in (dbt var reporting_timezone)
     names: dict[str, str]  # provider id -> display name
     totals: dict[str, Kpis]  # provider -> window KPIs
     daily: dict[str, dict[date, Kpis]]  # provider -> day -> KPIs
@@ -82,6 +83,7 @@ class WindowFigures:
             "first_day": self.first_day.isoformat(),
             "last_day": self.last_day.isoformat(),
             "service_level_threshold_s": self.service_level_threshold_s,
+            "reporting_timezone": self.reporting_timezone,
             "names": self.names,
             "totals": {p: asdict(k) for p, k in self.totals.items()},
             "daily": {p: {d.isoformat(): asdict(k) for d, k in days.items()} for p, days in self.daily.items()},
@@ -147,11 +149,17 @@ def window_figures(
         "select distinct service_level_threshold_s from reporting.kpi_daily where day between ? and ? order by 1",
         window,
     ).fetchall()
+    zones = con.execute(
+        "select string_agg(distinct reporting_timezone, ', ' order by reporting_timezone) from reporting.calls_daily "
+        "where day between ? and ?",
+        window,
+    ).fetchone()[0]
     providers = set(totals) | {p for d in outcomes.values() for p in d}
     return WindowFigures(
         first_day=first,
         last_day=last,
         service_level_threshold_s=[int(r[0]) for r in thresholds if r[0] is not None],
+        reporting_timezone=zones or "UTC",
         names={p: provider_name(p) for p in sorted(providers, key=provider_order)},
         totals=totals,
         daily=daily,

@@ -96,9 +96,9 @@ def check_summary(out: str, data_dir: Path, start: date, end: date) -> None:
     assert (figures["first_day"], figures["last_day"]) == (start.isoformat(), end.isoformat())
     names = {name: provider for provider, name in figures["names"].items()}
 
-    window = r"(\d{4}-\d\d-\d\d) \.\. (\d{4}-\d\d-\d\d) \((\d+) days?\)"
+    window = r"(\d{4}-\d\d-\d\d) \.\. (\d{4}-\d\d-\d\d) \((\d+) days?, ([^)]+)\)"
     title, headers, rows = _table(out, "Calls by direction and outcome, " + window)
-    assert title.groups() == (start.isoformat(), end.isoformat(), "2")
+    assert title.groups() == (start.isoformat(), end.isoformat(), "2", "UTC")
     assert headers[:2] == ["direction", "outcome"]
     providers = [names[h] for h in headers[2:]]
     shown: dict[str, dict[str, dict[str, int]]] = {}
@@ -134,7 +134,7 @@ def check_summary(out: str, data_dir: Path, start: date, end: date) -> None:
     assert per_provider == in_window
 
     title, headers, rows = _table(out, "Inbound KPIs, " + window)
-    assert title.groups() == (start.isoformat(), end.isoformat(), "2")
+    assert title.groups() == (start.isoformat(), end.isoformat(), "2", "UTC")
     assert {names[h] for h in headers[1:]} == set(figures["totals"])
     shown_kpis = {row[0]: dict(zip(headers[1:], row[1:], strict=True)) for row in rows}
     assert list(shown_kpis)[:3] == ["offered", "answered", "abandon rate"] and list(shown_kpis)[-2:] == ["ASA", "AHT"]
@@ -168,6 +168,7 @@ def test_tables_fold_names_rather_than_cut_them_on_a_narrow_terminal() -> None:
         first_day=date(2026, 3, 1),
         last_day=date(2026, 3, 1),
         service_level_threshold_s=[20],
+        reporting_timezone="Europe/Paris",
         names={"eightbyeight": "8x8 Virtual Contact Center"},
         totals={"eightbyeight": unmeasured},
         daily={},
@@ -179,7 +180,8 @@ def test_tables_fold_names_rather_than_cut_them_on_a_narrow_terminal() -> None:
     text = console.export_text()
     console.file.close()
     assert "…" not in text and max(map(len, text.splitlines())) <= 50
-    _, headers, rows = _table(text, "Inbound KPIs, 2026-03-01 .. 2026-03-01 \\(1 day\\)")
+    assert "2026-03-01 .. 2026-03-01 (1 day, Europe/Paris)" in " ".join(text.split())  # the title wraps
+    _, headers, rows = _table(text, "Inbound KPIs")
     assert headers == ["", "8x8 Virtual Contact Center"]  # wrapped between words, whole
     assert [row[1] for row in rows] == ["n/a"] * 6
     _, headers, rows = _table(text, "Calls by direction")

@@ -34,7 +34,7 @@ KPI_ROWS = [
     ("2026-03-02", "eightbyeight", "e1", *NULLS, 20),
     ("2026-02-27", "zendesk", "z1", 2, 1, 1, 1, 30.0, 0.5, 0.5, None, 20),
 ]
-CALL_ROWS = [
+CALL_ROWS = [  # day, provider, connection_id, direction, outcome, calls (reporting zone Europe/Paris)
     ("2026-03-01", "aircall", "a1", "INBOUND", "ANSWERED", 8),
     ("2026-03-01", "aircall", "a1", "INBOUND", "ABANDONED", 1),
     ("2026-03-01", "aircall", "a1", "INBOUND", "MISSED", 1),
@@ -71,9 +71,9 @@ def serving(tmp_path: Path) -> Path:
     con.executemany(f"insert into reporting.kpi_daily ({KPI_COLUMNS}) values ({', '.join(['?'] * 12)})", KPI_ROWS)
     con.execute(
         "create table reporting.calls_daily (day date, provider varchar, connection_id varchar, direction varchar, "
-        "outcome varchar, calls bigint)"
+        "outcome varchar, calls bigint, reporting_timezone varchar default 'Europe/Paris')"
     )
-    con.executemany("insert into reporting.calls_daily values (?, ?, ?, ?, ?, ?)", CALL_ROWS)
+    con.executemany("insert into reporting.calls_daily values (?, ?, ?, ?, ?, ?, default)", CALL_ROWS)
     con.close()
     return path
 
@@ -86,7 +86,8 @@ def test_the_columns_read_are_those_the_marts_declare() -> None:
     models = yaml.safe_load((DBT_PROJECT_DIR / "models" / "reporting" / "_reporting.yml").read_text())["models"]
     declared = {m["name"]: {c["name"] for c in m["columns"]} for m in models}
     assert set(KPI_COLUMNS.split(", ")) <= declared["kpi_daily"]
-    assert {"day", "provider", "connection_id", "direction", "outcome", "calls"} <= declared["calls_daily"]
+    calls_columns = {"day", "provider", "connection_id", "direction", "outcome", "calls", "reporting_timezone"}
+    assert calls_columns <= declared["calls_daily"]
 
 
 def test_window_figures_re_aggregate_counts_over_days_and_connections(serving: Path) -> None:
@@ -97,6 +98,7 @@ def test_window_figures_re_aggregate_counts_over_days_and_connections(serving: P
         con.close()
     assert (figures.first_day, figures.last_day) == (date(2026, 3, 1), date(2026, 3, 2))
     assert figures.service_level_threshold_s == [20]
+    assert figures.reporting_timezone == "Europe/Paris"
     assert figures.providers == ["aircall", "eightbyeight"]  # Zendesk's only day is before the window
     assert figures.names == {"aircall": "Aircall", "eightbyeight": "8x8 Virtual Contact Center"}
     assert figures.totals["aircall"] == _approx(AIRCALL)
@@ -135,6 +137,7 @@ def test_the_picture_plots_those_figures_and_writes_them_beside_it(serving: Path
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     written = json.loads(figures_path(out).read_text())
     assert (written["first_day"], written["last_day"]) == ("2026-03-01", "2026-03-02")
+    assert written["reporting_timezone"] == "Europe/Paris"
     assert written["totals"]["aircall"]["offered"] == 19
     assert written["totals"]["aircall"]["service_level_pct"] == pytest.approx(100 * 12 / 19)
     assert written["totals"]["eightbyeight"] == {k: None for k in vars(UNMEASURED)}
@@ -145,7 +148,7 @@ def test_the_picture_plots_those_figures_and_writes_them_beside_it(serving: Path
         fig = draw(window_figures(con, days=2))
     finally:
         con.close()
-    assert fig._suptitle.get_text() == "Call center KPIs, Sun 01 Mar 2026 – Mon 02 Mar 2026"
+    assert fig._suptitle.get_text() == "Call center KPIs, Sun 01 Mar 2026 – Mon 02 Mar 2026 (days in Europe/Paris)"
     service_level, abandonment, asa = fig.subfigs[0].axes
     assert "answered within 20 s" in service_level.get_title(loc="left")
     lines = {line.get_label(): list(line.get_ydata()) for line in service_level.get_lines()}
@@ -171,7 +174,7 @@ def test_an_empty_snapshot_says_what_to_do(tmp_path: Path) -> None:
     con = duckdb.connect(str(path))
     con.execute("create schema reporting")
     con.execute("create table reporting.calls_daily (day date, provider varchar, direction varchar, outcome varchar, "
-                "calls bigint)")
+                "calls bigint, reporting_timezone varchar)")
     con.close()
     with pytest.raises(RuntimeError, match="Extract and build some days first"):
         render_kpi_picture(path, tmp_path / "kpi.png")
