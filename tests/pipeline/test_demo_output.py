@@ -31,7 +31,7 @@ def _run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "UC_DATA_DIR", "UC_CONNECTIONS_FILE")}
     env.update(COLUMNS=str(WIDTH), DO_NOT_TRACK="1")
     return subprocess.run(
-        [sys.executable, *args, "--data-dir", str(data_dir), "--days", "2", "--calls-per-day", "12"],
+        [sys.executable, *args, "--data-dir", str(data_dir), "--days", "2", "--calls-per-day", "20"],
         env=env, capture_output=True, text=True, timeout=1200, check=False,
     )
 
