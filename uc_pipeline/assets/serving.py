@@ -2,6 +2,7 @@
 
 import base64
 from collections.abc import Sequence
+from datetime import date
 
 import dagster as dg
 
@@ -14,6 +15,13 @@ from uc_pipeline.settings import serving_path, warehouse_path
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 PICTURE_KEY = dg.AssetKey(["serving", "kpi_picture"])
+
+
+class KpiPictureConfig(dg.Config):
+    """The picture's window: `days` days ending `last_day` (ISO date; empty: the newest day with calls)."""
+
+    days: int = 30
+    last_day: str = ""
 
 
 def build_serving_assets(warehouse_models: Sequence[dg.AssetKey]) -> list[dg.AssetsDefinition]:
@@ -43,14 +51,16 @@ def build_serving_assets(warehouse_models: Sequence[dg.AssetKey]) -> list[dg.Ass
         key=PICTURE_KEY,
         deps=[SNAPSHOT_KEY],
         group_name="serving",
-        description="PNG of the last 30 days: calls by provider and outcome, and the main KPIs.",
+        description="PNG of the last 30 days (config: days, last_day): daily service level, abandonment "
+        "and ASA per provider, the outcome mix by direction and the window's KPIs; its figures beside it as JSON.",
         kinds={"python"},
         owners=OWNERS,
         automation_condition=dg.AutomationCondition.eager(),
     )
-    def kpi_picture(uc: PipelineResource) -> dg.MaterializeResult:
+    def kpi_picture(config: KpiPictureConfig, uc: PipelineResource) -> dg.MaterializeResult:
         out = uc.data_path / "reports" / "kpi_last_30_days.png"
-        render_kpi_picture(serving_path(uc.data_path), out)
+        last_day = date.fromisoformat(config.last_day) if config.last_day else None
+        render_kpi_picture(serving_path(uc.data_path), out, days=config.days, last_day=last_day)
         encoded = base64.b64encode(out.read_bytes()).decode("ascii")
         return dg.MaterializeResult(
             metadata={
