@@ -115,6 +115,9 @@ def connections_yaml(
                               "penalty_seconds": spec.penalty_s}
                       for group, spec in sorted(quotas.get(conn.connection_id, {}).items())},
             "history_start": conn.history_start.isoformat(),
+            # The pipeline reads Zendesk's page size to tell a caught-up export from a creeping cursor.
+            **({"options": {"page_size": conn.options["page_size"]}}
+               if conn.provider == "zendesk" and "page_size" in conn.options else {}),
         })
     text = "# Generated for the uc-pipeline sandbox; secrets live in the environment variables named here.\n"
     text += yaml.safe_dump({"connections": entries}, sort_keys=False, allow_unicode=True)
