@@ -296,7 +296,11 @@ class ApiClient:
         finally:
             calls.pop()
             for key, slot, _ in call.slots.values():  # requests that got no response
-                self._limiter.release(key, slot)
+                try:
+                    self._limiter.release(key, slot)
+                except LimiterError as exc:
+                    # The error already under way says more; an unreleased slot expires as a stale one.
+                    log.warning("[%s] slot %d not released: %s", key, slot, exc)
         with self._stats_lock:
             self.stats.bytes += len(content)
         status = response.status_code
