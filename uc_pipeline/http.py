@@ -309,7 +309,7 @@ class ApiClient:
             if kind is not None:
                 # A maintenance or login page in front of the API: transient as a 503 is, and named when it persists.
                 raise RetryableFailure(self.redact(f"HTTP {status} with an HTML page ({kind}) instead of the API's "
-                                                   f"answer: {excerpt(content)!r}"))
+                                                   f"answer: {excerpt(content, self.redact, html=True)!r}"))
             return response
         if status == 429:
             raise RetryableFailure(f"HTTP 429 ({call.throttle_source})", throttled=True)
@@ -329,8 +329,7 @@ class ApiClient:
     def _error(self, response: httpx.Response) -> ApiError:
         status = response.status_code
         cls = AuthError if status in (401, 403) else BadRequestError
-        body = excerpt(response.content, 300) if html_kind(response, response.content) else (
-            response.text[:300].replace("\n", " "))
+        body = excerpt(response.content, self.redact, 300, html=html_kind(response, response.content) is not None)
         hint = _HINTS.get(status, "the request and the provider's documentation")
         return cls(
             self.redact(f"[{self.connection_id}] {response.request.method} {self._endpoint(str(response.request.url))} "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -63,10 +64,13 @@ def html_kind(response: httpx.Response, content: bytes) -> str | None:
     return None
 
 
-def excerpt(content: bytes, limit: int = 160) -> str:
-    """The first readable words of a body (tags stripped), at most `limit` characters, for messages."""
-    text = content[: limit * 20].decode("utf-8", errors="replace")
-    text = _SPACE.sub(" ", _TAG.sub(" ", text)).strip()
+def excerpt(content: bytes, clean: Callable[[str], str], limit: int = 160, *, html: bool = False) -> str:
+    """The first words of a body (tags stripped from HTML), at most `limit` characters, for messages.
+    `clean` (redaction) runs before the cut, so that a secret cut in half cannot escape it."""
+    text = clean(content[: max(limit * 50, 16384)].decode("utf-8", errors="replace"))
+    if html:
+        text = _TAG.sub(" ", text)
+    text = _SPACE.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

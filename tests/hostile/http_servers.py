@@ -27,6 +27,7 @@ class Seen:
 
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
     tokens_issued: list[str] = field(default_factory=list)  # access and refresh tokens handed out
+    authorizations: list[str] = field(default_factory=list)  # Authorization values received, newest first
     bytes_sent: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -42,19 +43,27 @@ def fake_jwt() -> str:
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'sub': secrets.token_hex(8)})}.{secrets.token_urlsafe(32)}"
 
 
-def _echo(handler: BaseHTTPRequestHandler, body: str) -> str:
-    """Every header the request carried, the Authorization value bare (base64 only, as some servers
-    log it), the decoded Basic pair and the form body: what a careless server echoes."""
-    auth = handler.headers.get("Authorization", "")
-    scheme, _, credential = auth.partition(" ")
-    decoded = ""
+def _variants(authorization: str) -> list[str]:
+    """An Authorization value as servers log it: whole, bare, and a Basic pair decoded and re-encoded
+    URL-safe and without padding."""
+    scheme, _, credential = authorization.partition(" ")
+    found = [authorization, credential]
     if scheme.lower() == "basic":
-        decoded = base64.b64decode(credential).decode()
-        raw = decoded.encode()
-        credential += " " + base64.urlsafe_b64encode(raw).decode() + " " + base64.b64encode(raw).decode().rstrip("=")
-    headers = {k: v for k, v in handler.headers.items()}
-    return json.dumps({"error": "see headers", "headers": headers, "credential": credential, "user": decoded,
-                       "form": body})
+        raw = base64.b64decode(credential)
+        found += [raw.decode(), base64.urlsafe_b64encode(raw).decode(), base64.b64encode(raw).decode().rstrip("=")]
+    return found
+
+
+def _echo(handler: BaseHTTPRequestHandler, body: str, seen: Seen) -> str:
+    """What a careless server echoes: every credential it has received (this request's and earlier
+    ones', e.g. the client pair of a token request) in several encodings, the tokens it issued, the
+    form body and every header."""
+    with seen.lock:
+        received, issued = list(seen.authorizations), list(seen.tokens_issued)
+    credentials = [v for auth in received for v in _variants(auth)]
+    # The credentials first: an error message shows only the start of a body.
+    return json.dumps({"credentials": credentials, "issued": issued, "form": body,
+                       "headers": dict(handler.headers.items())})
 
 
 Behaviour = Callable[[BaseHTTPRequestHandler, str, Seen], None]
@@ -104,11 +113,11 @@ def nested_json(handler: BaseHTTPRequestHandler, body: str, seen: Seen) -> None:
 
 
 def echo_401(handler: BaseHTTPRequestHandler, body: str, seen: Seen) -> None:
-    _send(handler, 401, _echo(handler, body).encode(), "application/json", seen)
+    _send(handler, 401, _echo(handler, body, seen).encode(), "application/json", seen)
 
 
 def echo_503(handler: BaseHTTPRequestHandler, body: str, seen: Seen) -> None:
-    _send(handler, 503, _echo(handler, body).encode(), "application/json", seen)
+    _send(handler, 503, _echo(handler, body, seen).encode(), "application/json", seen)
 
 
 def ringcentral_tokens(then: Behaviour) -> Behaviour:
@@ -138,6 +147,8 @@ def hostile_server(behave: Behaviour) -> Iterator[tuple[str, Seen]]:
             body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
             with seen.lock:
                 seen.requests.append((self.command, self.path.split("?", 1)[0]))
+                if self.headers.get("Authorization"):
+                    seen.authorizations.insert(0, self.headers["Authorization"])
             behave(self, body, seen)
 
         do_GET = do_POST = _handle
