@@ -41,9 +41,18 @@ _TOKEN_FIELD = re.compile(r"(?i)([\"']?(?:access_token|refresh_token|id_token|cl
 
 
 def _b64_forms(raw: bytes) -> set[str]:
-    standard = base64.b64encode(raw).decode("ascii")
-    urlsafe = base64.urlsafe_b64encode(raw).decode("ascii")
-    return {standard, standard.rstrip("="), urlsafe, urlsafe.rstrip("=")}
+    """`raw` in base64, and the part of the base64 of any longer text holding `raw` that depends on
+    `raw` alone, at each of the three byte alignments (e.g. `user:token` encoded holds the token's core)."""
+    forms = set()
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        whole = encode(raw).decode("ascii")
+        forms |= {whole, whole.rstrip("=")}
+        for shift in (0, 1, 2):
+            # The first group mixes in what precedes the value, the last one what follows it.
+            core = encode(b"\0" * shift + raw).decode("ascii")[4 if shift else 0:-4]
+            if len(core) >= 16:
+                forms.add(core)
+    return forms
 
 
 def secret_forms(value: str) -> set[str]:

@@ -64,6 +64,8 @@ def _forms(value: str) -> set[str]:
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         encoded = encode(value.encode()).decode()
         found |= {encoded, encoded.rstrip("=")}
+        # Base64 of any text holding `value` (e.g. `id:token`) holds one of these, by alignment.
+        found |= {encode(b"\0" * shift + value.encode()).decode()[4 if shift else 0:-4] for shift in (0, 1, 2)}
     found |= {f.replace("/", "\\/") for f in found}
     return {f for f in found if len(f) >= 8}
 
