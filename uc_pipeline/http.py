@@ -13,8 +13,8 @@ refresh after a 401) passes an httpx event hook that takes a slot of its rate gr
 limiter (`uc_pipeline.http_limiter`, selected by `HttpSettings.limiter_url`) and releases it when
 the response arrives; the response hook reads the provider's rate headers and, when they say the
 quota is spent or the answer is a 429, blocks the key for every process. Retries run on tenacity
-(`uc_pipeline.http_retry`). An auth flow may route a request it yields to another rate group with
-`request.extensions["uc_rate_group"] = "auth"`.
+(`uc_pipeline.http_retry`); the hooks live in `uc_pipeline.http_quota`. An auth flow may route a
+request it yields to another rate group with `request.extensions["uc_rate_group"] = "auth"`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -30,16 +29,14 @@ import tenacity
 
 from uc_pipeline.http_body import BodyTooLarge, decode_json, excerpt, html_kind, is_local, read_capped, refused
 from uc_pipeline.http_limiter import LimiterError, get_limiter
+from uc_pipeline.http_quota import RATE_GROUP_EXTENSION, Call, QuotaHooks
 from uc_pipeline.http_redact import SECRETS, redact_text
 from uc_pipeline.http_retry import (
     RETRY_STATUSES,
     RETRYABLE_TRANSPORT,
     RetryableFailure,
     parse_retry_after,
-    reset_wait,
     retrying,
-    throttle_wait,
-    with_retry_after,
 )
 from uc_pipeline.http_types import (
     ApiError,
@@ -62,7 +59,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("uc_pipeline.http")
-RATE_GROUP_EXTENSION = "uc_rate_group"
 # A local address that refuses connections is tried this many times (a sandbox restarting), not max_attempts.
 LOCAL_REFUSED_ATTEMPTS = 3
 
@@ -75,16 +71,7 @@ _HINTS = {
 }
 
 
-@dataclass
-class _Call:
-    """One `request` call in progress on one thread: its rate group and the slots its requests hold."""
-
-    group: str
-    slots: dict[int, tuple[str, int, int]] = field(default_factory=dict)
-    throttle_source: str = ""
-
-
-class ApiClient:
+class ApiClient(QuotaHooks):
     """A rate-limited, retrying httpx client for one connection.
 
     `transport` replaces the network (tests use `httpx.MockTransport`); everything else about the
@@ -138,83 +125,6 @@ class ApiClient:
         credential-looking URL part, token field, JWT or Authorization value) replaced by ***."""
         return redact_text(text, self._secrets)
 
-    # -- quota per request: httpx event hooks ---------------------------------------------------
-
-    def _calls(self) -> list[_Call]:
-        stack = getattr(self._local, "calls", None)
-        if stack is None:
-            stack = self._local.calls = []
-        return stack
-
-    def _quota(self, group: str) -> Quota:
-        quota = self.quotas.get(group) or self.quotas.get("default")
-        if quota is None:
-            raise ValueError(f"[{self.connection_id}] no quota for rate group {group!r} and no 'default' quota; "
-                             f"groups: {sorted(self.quotas)}")
-        return quota
-
-    def _key(self, group: str) -> str:
-        return f"{self.connection_id}/{group}"
-
-    def _on_request(self, request: httpx.Request) -> None:
-        # Whatever credential an auth flow puts on the wire (a bearer token obtained at run time, a
-        # client's Basic pair) is redacted from then on, whichever provider and flow it came from.
-        SECRETS.add_authorization(request.headers.get("authorization"))
-        calls = self._calls()
-        call = calls[-1] if calls else _Call("default")
-        group = request.extensions.get(RATE_GROUP_EXTENSION) or call.group
-        quota = self._quota(group)
-        key = self._key(group)
-        taken = self._limiter.acquire(key, quota.requests, quota.per_seconds, stale_s=self._stale_s)
-        call.slots[id(request)] = (key, taken.slot, taken.counted)
-        with self._stats_lock:
-            self.stats.requests += 1
-
-    def _on_response(self, response: httpx.Response) -> None:
-        calls = self._calls()
-        call = calls[-1] if calls else _Call("default")
-        entry = call.slots.pop(id(response.request), None)
-        if entry is not None:
-            self._limiter.release(entry[0], entry[1])
-        group = response.request.extensions.get(RATE_GROUP_EXTENSION) or call.group
-        info = self._read_rate_headers(response)
-        key, quota = self._key(group), self._quota(group)
-        if response.status_code == 429:
-            with self._stats_lock:
-                self.stats.throttled += 1
-            wait, source = throttle_wait(info, quota, self.connection_id)
-            blocked = self._limiter.block(key, wait, f"HTTP 429 from the provider ({source})")
-            call.throttle_source = f"{source}; every process pauses {blocked:.2f}s on {key}"
-        elif info.remaining is not None and info.remaining <= 0 and not self._spent_by_us(quota, info, entry):
-            wait, source = reset_wait(info, quota, self.connection_id)
-            if wait > 0:
-                self._limiter.block(key, wait, f"the provider reported 0 requests remaining ({source})")
-
-    @staticmethod
-    def _spent_by_us(quota: Quota, info: RateHeaders, entry: tuple[str, int, int] | None) -> bool:
-        """The provider's "0 remaining" is explained by our own requests: the same quota (as far as the
-        headers tell), and the shared limiter counted it full when it gave this request its slot. Every
-        request the provider counted then had been sent by us and counts in the limiter until a window
-        after its response, so the limiter's next slot never comes before the provider's window has
-        room; pausing until the provider's reset as well would only add the reset's rounding or a burst's
-        length. Otherwise someone else spends the quota, or it is smaller than configured: the headers rule."""
-        if entry is None:
-            return False
-        if info.limit is not None and info.limit < quota.requests:
-            return False
-        if info.window is not None and info.window > quota.per_seconds:
-            return False
-        return entry[2] >= quota.requests
-
-    def _read_rate_headers(self, response: httpx.Response) -> RateHeaders:
-        info = RateHeaders()
-        if self._rate_headers is not None:
-            try:
-                info = self._rate_headers(response)
-            except (ValueError, TypeError, KeyError) as exc:
-                log.warning(self.redact(f"[{self.connection_id}] unreadable rate headers ignored: {exc}"))
-        return with_retry_after(info, response)
-
     # -- one request, retried --------------------------------------------------------------------
 
     def request(self, method: str, url: str, *, group: str = "default", **kwargs: Any) -> httpx.Response:
@@ -259,7 +169,7 @@ class ApiClient:
 
     def _attempt(self, method: str, url: str, group: str, kwargs: dict[str, Any]) -> httpx.Response:
         calls = self._calls()
-        call = _Call(group)
+        call = Call(group)
         calls.append(call)
         auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
         follow = kwargs.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
