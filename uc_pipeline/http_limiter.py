@@ -72,7 +72,8 @@ class SharedLimiter:
             raise LimiterError(
                 f"cannot open the shared rate limiter at {safe_url(self.url)} ({type(exc).__name__}: "
                 f"{_first_line(exc)}). Check HttpSettings.limiter_url (UC_LIMITER_URL): the SQLite folder must be "
-                "writable, the PostgreSQL server reachable with those credentials."
+                "writable, the PostgreSQL server reachable with those credentials. Nothing of the partition was "
+                "landed; re-run it once the store answers."
             ) from None
 
     def _run(self, key: str, work: Callable[[Any], T]) -> T:

@@ -223,3 +223,22 @@ def test_a_refused_local_port_points_at_base_url_and_the_sandbox(tmp_path, capfd
     assert "status page" not in run.message
     FIGURES["refused local port"] = {"requests": 3, "seconds": round(run.seconds, 2), "peak_mb": round(run.peak_mb, 1)}
     print(f"\nhostile refused local port: 3 attempts, {run.seconds:.2f}s")
+
+
+def test_a_limiter_store_that_never_answers_fails_the_partition_clearly(tmp_path, monkeypatch) -> None:
+    from uc_pipeline import http_limiter_store
+
+    monkeypatch.setattr(http_limiter_store, "PG_CONNECT_TIMEOUT_S", 2)
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts (in the backlog) and never answers
+    try:
+        url = f"postgresql+psycopg2://postgres@127.0.0.1:{silent.getsockname()[1]}/postgres"
+        with hostile_server(maintenance_page) as (base_url, seen):
+            run = _materialize(tmp_path, "aircall", f"{base_url}/aircall", _credentials("aircall"), seen,
+                               limiter_url=url)
+        assert seen.count() == 0  # nothing is sent without a slot
+        assert "cannot open the shared rate limiter" in run.message and "timeout expired" in run.message
+        assert "UC_LIMITER_URL" in run.message and "hostile-aircall" in run.message
+        FIGURES["silent limiter store"] = {"requests": 0, "seconds": round(run.seconds, 2)}
+        print(f"\nhostile silent limiter store: 0 requests, {run.seconds:.2f}s")
+    finally:
+        silent.close()
