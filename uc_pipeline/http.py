@@ -193,7 +193,7 @@ class ApiClient(QuotaHooks):
                 connection_id=self.connection_id,
             ) from None
         except httpx.ConnectError as exc:
-            local = refused(exc) and is_local(httpx.URL(self._endpoint(url)))
+            local = refused(exc) and is_local(exc.request.url)
             raise RetryableFailure(self.redact(f"{type(exc).__name__}: {exc}"), refused_local=local) from None
         except RETRYABLE_TRANSPORT as exc:
             raise RetryableFailure(self.redact(f"{type(exc).__name__}: {exc}")) from None
@@ -218,8 +218,9 @@ class ApiClient(QuotaHooks):
             kind = html_kind(response, content)
             if kind is not None:
                 # A maintenance or login page in front of the API: transient as a 503 is, and named when it persists.
-                raise RetryableFailure(self.redact(f"HTTP {status} with an HTML page ({kind}) instead of the API's "
-                                                   f"answer: {excerpt(content, self.redact, html=True)!r}"))
+                raise RetryableFailure(self.redact(
+                    f"HTTP {status} with an HTML page ({kind}) instead of the API's answer, a maintenance page or a "
+                    f"base_url naming a website: {excerpt(content, self.redact, html=True)!r}"))
             return response
         if status == 429:
             raise RetryableFailure(f"HTTP 429 ({call.throttle_source})", throttled=True)

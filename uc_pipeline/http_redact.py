@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-MIN_SECRET_LENGTH = 3  # shorter values would shred ordinary text; no provider issues such credentials
+MIN_SECRET_LENGTH = 6  # shorter values would shred ordinary words; no provider issues credentials that short
 
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization|proxy-authorization|x-api-key|api[-_]?key)(\s*[:=]\s*)[^\s,;'\"}]+"
                           r"(\s+[^\s,;'\"}]+)?")
