@@ -145,3 +145,32 @@ def test_a_port_that_accepts_and_never_answers_fails_at_the_connect_timeout(
         print(f"silent store: failed after {elapsed:.1f}s, {len(server.accepted)} connection(s)")
     finally:
         server.close()
+
+
+def test_a_key_stalled_by_another_session_does_not_stop_the_other_keys(store_url: str, postgres_dsn: str) -> None:
+    limiter = _limiter(store_url)
+    _take(limiter, "stalled/default")
+    blocker = _admin(postgres_dsn, store_url.rsplit("/", 1)[1])
+    blocker.autocommit = False
+    blocker.cursor().execute("SELECT pg_advisory_xact_lock(hashtext('stalled/default'))")  # as a wedged process
+    outcome: dict[str, object] = {}
+
+    def stalled() -> None:
+        try:
+            _take(limiter, "stalled/default")
+        except LimiterError as exc:
+            outcome["stalled"] = exc
+
+    try:
+        thread = threading.Thread(target=stalled)
+        thread.start()
+        for _ in range(5):  # the other connection keeps its slots meanwhile and after
+            outcome.setdefault("other", []).append(_take(limiter, "other/default"))  # type: ignore[union-attr]
+        thread.join(timeout=30)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert not thread.is_alive()
+    assert isinstance(outcome.get("stalled"), LimiterError) and "did not answer within 1s" in str(outcome["stalled"])
+    assert len(outcome["other"]) == 5  # type: ignore[arg-type]
+    limiter.close()
