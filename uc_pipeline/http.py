@@ -2,43 +2,41 @@
 
 Owns: quotas per (connection, rate group) shared by every process and thread, reading the
 providers' rate headers to slow down before a 429, honouring 429s (counted), retrying 5xx,
-resets and timeouts with backoff, failing fast with a helpful message on 400/401/403/404/422, and
-keeping secrets out of every message. Provider modules describe their quotas and headers; they
-never sleep or retry themselves.
+resets, timeouts and HTML pages (maintenance pages served with 200) with backoff, failing fast with a
+helpful message on 400/401/403/404/422, on a body over the size cap and on a refused local address,
+and keeping secrets out of every message (`uc_pipeline.http_redact`). Bodies are read as a stream
+and abandoned at `HttpSettings.max_response_bytes` (`uc_pipeline.http_body`). Provider modules
+describe their quotas and headers; they never sleep or retry themselves.
 
 How: every request httpx sends (including the re-sends of an `httpx.Auth` flow, e.g. a token
 refresh after a 401) passes an httpx event hook that takes a slot of its rate group from the shared
 limiter (`uc_pipeline.http_limiter`, selected by `HttpSettings.limiter_url`) and releases it when
 the response arrives; the response hook reads the provider's rate headers and, when they say the
 quota is spent or the answer is a 429, blocks the key for every process. Retries run on tenacity
-(`uc_pipeline.http_retry`). An auth flow may route a request it yields to another rate group with
-`request.extensions["uc_rate_group"] = "auth"`.
+(`uc_pipeline.http_retry`); the hooks live in `uc_pipeline.http_quota`. An auth flow may route a
+request it yields to another rate group with `request.extensions["uc_rate_group"] = "auth"`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import tenacity
 
+from uc_pipeline.http_body import BodyTooLarge, decode_json, excerpt, html_kind, is_local, read_capped, refused
 from uc_pipeline.http_limiter import LimiterError, get_limiter
+from uc_pipeline.http_quota import RATE_GROUP_EXTENSION, Call, QuotaHooks
+from uc_pipeline.http_redact import SECRETS, redact_text
 from uc_pipeline.http_retry import (
-    KNOWN_SECRETS,
     RETRY_STATUSES,
     RETRYABLE_TRANSPORT,
     RetryableFailure,
     parse_retry_after,
-    redact_text,
-    reset_wait,
     retrying,
-    throttle_wait,
-    with_retry_after,
 )
 from uc_pipeline.http_types import (
     ApiError,
@@ -50,16 +48,19 @@ from uc_pipeline.http_types import (
     Quota,
     RateHeaderParser,
     RateHeaders,
+    ResponseTooLargeError,
     RetriesExhaustedError,
 )
 
 __all__ = [
     "RATE_GROUP_EXTENSION", "ApiClient", "ApiError", "AuthError", "BadRequestError", "HttpSettings", "HttpStats",
-    "LimiterError", "MalformedResponseError", "Quota", "RateHeaderParser", "RateHeaders", "RetriesExhaustedError",
+    "LimiterError", "MalformedResponseError", "Quota", "RateHeaderParser", "RateHeaders", "ResponseTooLargeError",
+    "RetriesExhaustedError",
 ]
 
 log = logging.getLogger("uc_pipeline.http")
-RATE_GROUP_EXTENSION = "uc_rate_group"
+# A local address that refuses connections is tried this many times (a sandbox restarting), not max_attempts.
+LOCAL_REFUSED_ATTEMPTS = 3
 
 _HINTS = {
     400: "the request parameters (window, page size) and the provider's documented limits",
@@ -70,16 +71,7 @@ _HINTS = {
 }
 
 
-@dataclass
-class _Call:
-    """One `request` call in progress on one thread: its rate group and the slots its requests hold."""
-
-    group: str
-    slots: dict[int, tuple[str, int, int]] = field(default_factory=dict)
-    throttle_source: str = ""
-
-
-class ApiClient:
+class ApiClient(QuotaHooks):
     """A rate-limited, retrying httpx client for one connection.
 
     `transport` replaces the network (tests use `httpx.MockTransport`); everything else about the
@@ -107,7 +99,13 @@ class ApiClient:
         self.stats = HttpStats()
         self._rate_headers = rate_headers
         self._secrets = [str(s) for s in secrets if s]
-        KNOWN_SECRETS.update(self._secrets)
+        SECRETS.add(*self._secrets)
+        for name, value in (headers or {}).items():
+            if name.lower() in ("authorization", "proxy-authorization"):
+                SECRETS.add_authorization(value)
+        if isinstance(auth, httpx.BasicAuth):
+            # The encoded form is registered before any request, so that no echo of it can come first.
+            SECRETS.add_authorization(next(auth.auth_flow(httpx.Request("GET", base_url))).headers["Authorization"])
         self._limiter = get_limiter(settings.limiter_url)
         # A slot whose process died mid-request counts this long after acquisition, plus a window.
         self._stale_s = max(4 * settings.timeout_s, 60.0)
@@ -123,83 +121,9 @@ class ApiClient:
         )
 
     def redact(self, text: str) -> str:
-        """`text` with every secret of this connection (and any credential-looking URL part or
-        Authorization value) replaced by ***."""
+        """`text` with every secret of this connection and of the process, in any form (and any
+        credential-looking URL part, token field, JWT or Authorization value) replaced by ***."""
         return redact_text(text, self._secrets)
-
-    # -- quota per request: httpx event hooks ---------------------------------------------------
-
-    def _calls(self) -> list[_Call]:
-        stack = getattr(self._local, "calls", None)
-        if stack is None:
-            stack = self._local.calls = []
-        return stack
-
-    def _quota(self, group: str) -> Quota:
-        quota = self.quotas.get(group) or self.quotas.get("default")
-        if quota is None:
-            raise ValueError(f"[{self.connection_id}] no quota for rate group {group!r} and no 'default' quota; "
-                             f"groups: {sorted(self.quotas)}")
-        return quota
-
-    def _key(self, group: str) -> str:
-        return f"{self.connection_id}/{group}"
-
-    def _on_request(self, request: httpx.Request) -> None:
-        calls = self._calls()
-        call = calls[-1] if calls else _Call("default")
-        group = request.extensions.get(RATE_GROUP_EXTENSION) or call.group
-        quota = self._quota(group)
-        key = self._key(group)
-        taken = self._limiter.acquire(key, quota.requests, quota.per_seconds, stale_s=self._stale_s)
-        call.slots[id(request)] = (key, taken.slot, taken.counted)
-        with self._stats_lock:
-            self.stats.requests += 1
-
-    def _on_response(self, response: httpx.Response) -> None:
-        calls = self._calls()
-        call = calls[-1] if calls else _Call("default")
-        entry = call.slots.pop(id(response.request), None)
-        if entry is not None:
-            self._limiter.release(entry[0], entry[1])
-        group = response.request.extensions.get(RATE_GROUP_EXTENSION) or call.group
-        info = self._read_rate_headers(response)
-        key, quota = self._key(group), self._quota(group)
-        if response.status_code == 429:
-            with self._stats_lock:
-                self.stats.throttled += 1
-            wait, source = throttle_wait(info, quota, self.connection_id)
-            blocked = self._limiter.block(key, wait, f"HTTP 429 from the provider ({source})")
-            call.throttle_source = f"{source}; every process pauses {blocked:.2f}s on {key}"
-        elif info.remaining is not None and info.remaining <= 0 and not self._spent_by_us(quota, info, entry):
-            wait, source = reset_wait(info, quota, self.connection_id)
-            if wait > 0:
-                self._limiter.block(key, wait, f"the provider reported 0 requests remaining ({source})")
-
-    @staticmethod
-    def _spent_by_us(quota: Quota, info: RateHeaders, entry: tuple[str, int, int] | None) -> bool:
-        """The provider's "0 remaining" is explained by our own requests: the same quota (as far as the
-        headers tell), and the shared limiter counted it full when it gave this request its slot. Every
-        request the provider counted then had been sent by us and counts in the limiter until a window
-        after its response, so the limiter's next slot never comes before the provider's window has
-        room; pausing until the provider's reset as well would only add the reset's rounding or a burst's
-        length. Otherwise someone else spends the quota, or it is smaller than configured: the headers rule."""
-        if entry is None:
-            return False
-        if info.limit is not None and info.limit < quota.requests:
-            return False
-        if info.window is not None and info.window > quota.per_seconds:
-            return False
-        return entry[2] >= quota.requests
-
-    def _read_rate_headers(self, response: httpx.Response) -> RateHeaders:
-        info = RateHeaders()
-        if self._rate_headers is not None:
-            try:
-                info = self._rate_headers(response)
-            except (ValueError, TypeError, KeyError) as exc:
-                log.warning(self.redact(f"[{self.connection_id}] unreadable rate headers ignored: {exc}"))
-        return with_retry_after(info, response)
 
     # -- one request, retried --------------------------------------------------------------------
 
@@ -220,11 +144,19 @@ class ApiClient:
         try:
             for attempt in controller:
                 with attempt:
-                    if attempt.retry_state.attempt_number > 1:
+                    number = attempt.retry_state.attempt_number
+                    if number > 1:
                         with self._stats_lock:
                             self.stats.retries += 1
-                    response = self._attempt(method, url, group, kwargs)
+                    try:
+                        response = self._attempt(method, url, group, dict(kwargs))
+                    except RetryableFailure as exc:
+                        if exc.refused_local and number >= min(LOCAL_REFUSED_ATTEMPTS, max_attempts):
+                            raise self._refused_error(method, endpoint, url, number) from None
+                        raise
         except RetryableFailure as exc:
+            if exc.refused_local:
+                raise self._refused_error(method, endpoint, url, max_attempts) from None
             raise RetriesExhaustedError(
                 self.redact(
                     f"[{self.connection_id}] {method} {endpoint}: gave up after {max_attempts} attempts (last: "
@@ -237,11 +169,32 @@ class ApiClient:
 
     def _attempt(self, method: str, url: str, group: str, kwargs: dict[str, Any]) -> httpx.Response:
         calls = self._calls()
-        call = _Call(group)
+        call = Call(group)
         calls.append(call)
+        auth = kwargs.pop("auth", httpx.USE_CLIENT_DEFAULT)
+        follow = kwargs.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
+        cap = self.settings.max_response_bytes
         try:
-            # httpx reads the whole body here, so a reset or a truncation mid-body is retried too.
-            response = self._client.request(method, url, **kwargs)
+            request = self._client.build_request(method, url, **kwargs)
+            response = self._client.send(request, auth=auth, follow_redirects=follow, stream=True)
+            try:
+                # Read within the try, so that a reset or a truncation mid-body is retried too.
+                content = read_capped(response, cap)
+            finally:
+                response.close()
+            response._content = content  # what `read()` would have set: .content/.text/.json() work as usual
+        except BodyTooLarge as exc:
+            raise ResponseTooLargeError(
+                self.redact(f"[{self.connection_id}] {method} {self._endpoint(url)} answered a body "
+                            f"{'announced at' if exc.announced else 'of more than'} {exc.seen:,} bytes, over the "
+                            f"cap of {cap:,} bytes; it was not read further. Check that base_url points at the "
+                            "provider's API and the page size option; raise the cap (PipelineResource."
+                            "http_max_response_mb, HttpSettings.max_response_bytes) only for pages this large."),
+                connection_id=self.connection_id,
+            ) from None
+        except httpx.ConnectError as exc:
+            local = refused(exc) and is_local(exc.request.url)
+            raise RetryableFailure(self.redact(f"{type(exc).__name__}: {exc}"), refused_local=local) from None
         except RETRYABLE_TRANSPORT as exc:
             raise RetryableFailure(self.redact(f"{type(exc).__name__}: {exc}")) from None
         except httpx.HTTPError as exc:
@@ -253,11 +206,21 @@ class ApiClient:
         finally:
             calls.pop()
             for key, slot, _ in call.slots.values():  # requests that got no response
-                self._limiter.release(key, slot)
+                try:
+                    self._limiter.release(key, slot)
+                except LimiterError as exc:
+                    # The error already under way says more; an unreleased slot expires as a stale one.
+                    log.warning("[%s] slot %d not released: %s", key, slot, exc)
         with self._stats_lock:
-            self.stats.bytes += len(response.content)
+            self.stats.bytes += len(content)
         status = response.status_code
         if status < 400:
+            kind = html_kind(response, content)
+            if kind is not None:
+                # A maintenance or login page in front of the API: transient as a 503 is, and named when it persists.
+                raise RetryableFailure(self.redact(
+                    f"HTTP {status} with an HTML page ({kind}) instead of the API's answer, a maintenance page or a "
+                    f"base_url naming a website: {excerpt(content, self.redact, html=True)!r}"))
             return response
         if status == 429:
             raise RetryableFailure(f"HTTP 429 ({call.throttle_source})", throttled=True)
@@ -277,13 +240,25 @@ class ApiClient:
     def _error(self, response: httpx.Response) -> ApiError:
         status = response.status_code
         cls = AuthError if status in (401, 403) else BadRequestError
-        body = response.text[:300].replace("\n", " ")
+        body = excerpt(response.content, self.redact, 300, html=html_kind(response, response.content) is not None)
         hint = _HINTS.get(status, "the request and the provider's documentation")
         return cls(
             self.redact(f"[{self.connection_id}] {response.request.method} {self._endpoint(str(response.request.url))} "
                         f"answered HTTP {status}: {body}. Check {hint}."),
             connection_id=self.connection_id,
             status=status,
+        )
+
+    def _refused_error(self, method: str, endpoint: str, url: str, attempts: int) -> ApiError:
+        target = httpx.URL(self._endpoint(url))
+        return ApiError(
+            self.redact(
+                f"[{self.connection_id}] {method} {endpoint}: connection refused by {target.host}:{target.port} "
+                f"({attempts} attempts), a local address where nothing is listening; this is not the provider's "
+                f"answer. Check the base_url of connection {self.connection_id!r} in the connections file, or "
+                "start the sandbox (`uc-pipeline sandbox`) if the connection points at it."
+            ),
+            connection_id=self.connection_id,
         )
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -295,7 +270,7 @@ class ApiClient:
     def parse_json(self, response: httpx.Response) -> Any:
         """The JSON body, or MalformedResponseError naming the connection and the URL."""
         try:
-            return json.loads(response.content)
+            return decode_json(response.content)
         except ValueError as exc:
             raise MalformedResponseError(
                 self.redact(f"[{self.connection_id}] {self._endpoint(str(response.request.url))}: malformed "

@@ -17,37 +17,32 @@ advances a waiting item's stamp by the planned sleep instead of reading the cloc
 wait then stamps too early), its Postgres bucket needs psycopg 3 and psycopg_pool (this project
 ships psycopg2 with dagster-postgres), and it has no shared "blocked until". What is left to write
 is two small tables and one transaction, below.
+
+The store may fail under a run: a dropped connection is reopened with backoff (a few tries, then a
+`LimiterError` naming the store; the next request tries afresh, so one outage never poisons the
+process), and a stalled store (a statement past its timeout, see `http_limiter_store`) fails the
+request at once with a message saying what to check. Either way the partition fails with nothing
+landed, within bounded time, and the connection's lock is never held past that time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, TypeVar
 
-import tenacity
+from uc_pipeline.http_limiter_store import Dialect, LimiterError, dialect_for, safe_url
+
+__all__ = ["Decision", "LimiterError", "SharedLimiter", "dialect_for", "get_limiter", "safe_url"]
 
 log = logging.getLogger("uc_pipeline.http")
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS uc_rate_slots (id {id_type} PRIMARY KEY, key TEXT NOT NULL, "
-    "ts DOUBLE PRECISION NOT NULL, inflight INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS uc_rate_slots_key_ts ON uc_rate_slots (key, ts)",
-    "CREATE TABLE IF NOT EXISTS uc_rate_gates (key TEXT PRIMARY KEY, until_ts DOUBLE PRECISION NOT NULL, "
-    "reason TEXT NOT NULL)",
-)
-
-
-class LimiterError(RuntimeError):
-    """The shared limiter's store cannot be opened or used; the message says what to check."""
+T = TypeVar("T")
+RECONNECT_WAITS_S = (0.2, 0.5, 1.0, 2.0)  # pauses between reconnection attempts after a lost connection
 
 
 @dataclass(frozen=True)
@@ -60,139 +55,98 @@ class Decision:
     counted: int = 0  # with a slot: the slots of the key in the window, this one included
 
 
-def _locked(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
-
-
-class _Dialect:
-    """What differs between SQLite and PostgreSQL; the SQL itself is shared."""
-
-    id_type = "INTEGER"
-    param = "?"
-
-    def connect(self) -> Any:
-        raise NotImplementedError
-
-    def begin(self, cur: Any, key: str) -> None:
-        raise NotImplementedError
-
-    def now(self, cur: Any) -> float:
-        return time.time()
-
-    def sql(self, text: str) -> str:
-        return text.replace("?", self.param)
-
-
-class _SQLite(_Dialect):
-    id_type = "INTEGER"
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def connect(self) -> Any:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-        # Several processes opening a new file at once: switching to WAL takes an exclusive lock that
-        # does not wait on the busy timeout, so the setup is retried while another process holds it.
-        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(_locked), wait=tenacity.wait_random(0.01, 0.2),
-                                     stop=tenacity.stop_after_delay(60), reraise=True)
-        for attempt in retrying:
-            with attempt:
-                if self.path != ":memory:" and con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-                    con.execute("PRAGMA journal_mode=WAL")
-                con.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _SCHEMA:
-                        con.execute(statement.format(id_type=self.id_type))
-                    con.execute("COMMIT")
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
-        con.execute("PRAGMA synchronous=NORMAL")
-        return con
-
-    def begin(self, cur: Any, key: str) -> None:
-        # IMMEDIATE takes SQLite's write lock up front, so count-then-insert is atomic across processes.
-        cur.execute("BEGIN IMMEDIATE")
-
-
-class _Postgres(_Dialect):
-    id_type = "BIGSERIAL"
-    param = "%s"
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-
-    def connect(self) -> Any:
-        import psycopg2
-
-        con = psycopg2.connect(self.dsn, connect_timeout=10)
-        con.autocommit = False
-        with con.cursor() as cur:
-            # Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; serialize it.
-            cur.execute("SELECT pg_advisory_xact_lock(hashtext('uc_rate_schema'))")
-            for statement in _SCHEMA:
-                cur.execute(statement.format(id_type=self.id_type))
-        con.commit()
-        return con
-
-    def begin(self, cur: Any, key: str) -> None:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
-
-    def now(self, cur: Any) -> float:
-        # One clock for every machine sharing the database.
-        cur.execute("SELECT extract(epoch FROM clock_timestamp())::double precision")
-        return float(cur.fetchone()[0])
-
-
 class SharedLimiter:
     """Slots and gates of every key, in one store; safe for threads (one connection, one lock)."""
 
-    def __init__(self, url: str, dialect: _Dialect) -> None:
+    def __init__(self, url: str, dialect: Dialect) -> None:
         self.url = url
         self._dialect = dialect
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        self._con = self._open()
+        self._con: Any = self._open()
 
     def _open(self) -> Any:
         try:
             return self._dialect.connect()
         except Exception as exc:
             raise LimiterError(
-                f"cannot open the shared rate limiter at {safe_url(self.url)} ({type(exc).__name__}: {exc}). "
-                "Check HttpSettings.limiter_url (UC_LIMITER_URL): the SQLite folder must be writable, the "
-                "PostgreSQL server reachable with those credentials."
+                f"cannot open the shared rate limiter at {safe_url(self.url)} ({type(exc).__name__}: "
+                f"{_first_line(exc)}). Check HttpSettings.limiter_url (UC_LIMITER_URL): the SQLite folder must be "
+                "writable, the PostgreSQL server reachable with those credentials. Nothing of the partition was "
+                "landed; re-run it once the store answers."
             ) from None
 
-    @contextmanager
-    def _transaction(self, key: str) -> Iterator[Any]:
-        with self._lock:
-            if os.getpid() != self._pid:  # a forked child must not share the parent's connection
-                self._pid, self._con = os.getpid(), self._open()
-            cur = self._con.cursor()
+    def _run(self, key: str, work: Callable[[Any], T]) -> T:
+        """`work(cursor)` in one transaction holding `key`'s lock; reconnects after a lost connection."""
+        # Another thread's statement is bounded by the store's timeouts and reconnections; past that
+        # (and a margin), this process's store is wedged and waiting longer would hide it.
+        patience = self._dialect.stall_timeout_s * 2 + sum(RECONNECT_WAITS_S) + 30
+        if not self._lock.acquire(timeout=patience):
+            raise LimiterError(f"the shared rate limiter at {safe_url(self.url)} kept this request waiting over "
+                               f"{patience:.0f}s behind another of this process; check the store's server, then "
+                               "re-run the partition (nothing of it was landed).")
+        try:
+            for attempt, pause in enumerate((*RECONNECT_WAITS_S, None), start=1):
+                try:
+                    return self._once(key, work)
+                except Exception as exc:
+                    problem = self._dialect.problem(exc, self._con)
+                    if problem is None:
+                        raise
+                    if problem == "stalled":
+                        raise LimiterError(
+                            f"the shared rate limiter at {safe_url(self.url)} did not answer within "
+                            f"{self._dialect.stall_timeout_s:g}s ({type(exc).__name__}: {_first_line(exc)}): the "
+                            "store is stalled (a lock held by another session, or an overloaded server). The "
+                            "partition fails with nothing landed; check the server (for PostgreSQL, blocking "
+                            "sessions in pg_stat_activity), then re-run it."
+                        ) from None
+                    self._drop()
+                    if pause is None:
+                        raise LimiterError(
+                            f"the shared rate limiter at {safe_url(self.url)} is unreachable: the connection was "
+                            f"lost and {attempt - 1} reconnections failed (last: {type(exc).__name__}: "
+                            f"{_first_line(exc)}). The partition fails with nothing landed; check that the store "
+                            "of HttpSettings.limiter_url (UC_LIMITER_URL) is up and reachable, then re-run it."
+                        ) from None
+                    log.warning("[%s] lost the shared rate limiter's connection (%s: %s); reconnecting in %gs",
+                                key, type(exc).__name__, _first_line(exc), pause)
+                    time.sleep(pause)
+            raise AssertionError("unreachable")  # the loop returns or raises
+        finally:
+            self._lock.release()
+
+    def _once(self, key: str, work: Callable[[Any], T]) -> T:
+        if self._con is None or os.getpid() != self._pid:  # lost, or a forked child: never share a connection
+            self._pid, self._con = os.getpid(), None
+            self._con = self._dialect.connect()
+        con = self._con
+        cur = con.cursor()
+        try:
+            self._dialect.begin(cur, key)
+            result = work(cur)
+            self._dialect.commit(con, cur)
+            return result
+        except BaseException:
             try:
-                self._dialect.begin(cur, key)
-                yield cur
-                if isinstance(self._dialect, _SQLite):
-                    cur.execute("COMMIT")
-                else:
-                    self._con.commit()
-            except BaseException:
-                if isinstance(self._dialect, _SQLite):
-                    if self._con.in_transaction:
-                        cur.execute("ROLLBACK")
-                else:
-                    self._con.rollback()
-                raise
-            finally:
+                self._dialect.rollback(con, cur)
+            except Exception:  # noqa: BLE001 - the first error is the one to report; a broken connection is dropped
+                log.debug("rollback failed on the limiter's store", exc_info=True)
+            raise
+        finally:
+            with contextlib.suppress(Exception):  # closing a cursor of a dead connection
                 cur.close()
+
+    def _drop(self) -> None:
+        con, self._con = self._con, None
+        if con is not None:
+            with contextlib.suppress(Exception):  # it is gone either way
+                con.close()
 
     def try_acquire(self, key: str, limit: int, window_s: float, stale_s: float) -> Decision:
         """Take a slot of `key` now if the gate is open and fewer than `limit` slots are in the window."""
         q = self._dialect.sql
-        with self._transaction(key) as cur:
+        def work(cur: Any) -> Decision:
             now = self._dialect.now(cur)
             cur.execute(q("SELECT until_ts, reason FROM uc_rate_gates WHERE key = ?"), (key,))
             gate = cur.fetchone()
@@ -219,18 +173,22 @@ class SharedLimiter:
             row = cur.fetchone()
             return Decision(None, (row[0] + window_s - now) if row else window_s)
 
+        return self._run(key, work)
+
     def release(self, key: str, slot: int) -> None:
         """The response of `slot` arrived (or the request failed): its window starts now."""
         q = self._dialect.sql
-        with self._transaction(key) as cur:
+        def work(cur: Any) -> None:
             now = self._dialect.now(cur)
             cur.execute(q("UPDATE uc_rate_slots SET ts = ?, inflight = 0 WHERE id = ?"), (now, slot))
+
+        self._run(key, work)
 
     def block(self, key: str, seconds: float, reason: str) -> float:
         """Send nothing on `key`, from any process, for `seconds` (extends, never shortens); returns
         the seconds the key is now blocked for."""
         q = self._dialect.sql
-        with self._transaction(key) as cur:
+        def work(cur: Any) -> float:
             now = self._dialect.now(cur)
             cur.execute(q("SELECT until_ts FROM uc_rate_gates WHERE key = ?"), (key,))
             row = cur.fetchone()
@@ -244,6 +202,8 @@ class SharedLimiter:
             else:
                 until = row[0]
             return until - now
+
+        return self._run(key, work)
 
     def acquire(
         self,
@@ -269,39 +229,15 @@ class SharedLimiter:
     def reset(self, key_prefix: str) -> None:
         """Forget every slot and gate whose key starts with `key_prefix` (tests and benchmarks)."""
         q = self._dialect.sql
-        with self._transaction(key_prefix) as cur:
+        def work(cur: Any) -> None:
             cur.execute(q("DELETE FROM uc_rate_slots WHERE key LIKE ?"), (key_prefix + "%",))
             cur.execute(q("DELETE FROM uc_rate_gates WHERE key LIKE ?"), (key_prefix + "%",))
 
+        self._run(key_prefix, work)
+
     def close(self) -> None:
         with self._lock:
-            self._con.close()
-
-
-def safe_url(url: str) -> str:
-    """`url` without its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _dialect_for(url: str) -> _Dialect:
-    if url in ("memory://", "memory:"):
-        return _SQLite(":memory:")
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-        if not path:
-            raise LimiterError(f"limiter_url {url!r} names no file. Fix: use sqlite:///<path to a .sqlite file>")
-        return _SQLite(path)
-    scheme = url.split("://", 1)[0]
-    if scheme in ("postgresql+psycopg2", "postgresql", "postgres"):
-        return _Postgres("postgresql://" + url.split("://", 1)[1])
-    raise LimiterError(
-        f"unknown limiter_url {safe_url(url)!r}. Fix: use memory:// (one process), sqlite:///<path> (one "
-        "machine) or postgresql+psycopg2://user:password@host:port/db (many machines)."
-    )
+            self._drop()
 
 
 _limiters: dict[tuple[int, str], SharedLimiter] = {}
@@ -314,5 +250,9 @@ def get_limiter(url: str) -> SharedLimiter:
         key = (os.getpid(), url)
         limiter = _limiters.get(key)
         if limiter is None:
-            limiter = _limiters[key] = SharedLimiter(url, _dialect_for(url))
+            limiter = _limiters[key] = SharedLimiter(url, dialect_for(url))
         return limiter
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0]

@@ -1,5 +1,4 @@
-"""The retry policy of the HTTP layer: what is worth retrying, how long to wait, and how secrets are
-kept out of every message.
+"""The retry policy of the HTTP layer: what is worth retrying and how long to wait.
 
 Retries run on tenacity 9.2.1 (`Retrying` with a stop after `max_attempts`, exponential backoff with
 jitter, and a wait that honours the server's `Retry-After` on 5xx); it expresses all of this
@@ -12,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -34,57 +32,19 @@ RETRYABLE_TRANSPORT: tuple[type[Exception], ...] = (
     httpx.DecodingError,
 )
 
-_AUTH_HEADER = re.compile(r"(?i)\b(authorization|proxy-authorization|x-api-key|api[-_]?key)(\s*[:=]\s*)[^\s,;'\"}]+"
-                          r"(\s+[^\s,;'\"}]+)?")
-# A Basic/Bearer credential: long and holding a digit or base64 padding/symbols, so prose such as
-# "basic authentication" stays readable.
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]*[0-9+/=])[A-Za-z0-9._~+/=-]{12,}")
-_QUERY_SECRET = re.compile(
-    r"(?i)([?&;](?:access_token|refresh_token|token|api_token|api_key|apikey|key|secret|client_secret|password|"
-    r"passwd|assertion|jwt|code|signature|x-amz-signature|x-amz-credential|sig)=)[^&#\s'\"]*"
-)
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
-
-
-def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with the given secrets, credentials in URLs, token-like query parameters and
-    Authorization header values replaced by ***."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    text = _USERINFO.sub(r"\1***:***@", text)
-    text = _QUERY_SECRET.sub(r"\1***", text)
-    text = _AUTH_HEADER.sub(r"\1\2***", text)
-    return _BEARER.sub(r"\1 ***", text)
-
-
-# Secrets of every client of this process, so that records httpx logs itself are redacted too.
-KNOWN_SECRETS: set[str] = set()
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites a log record whose text holds a known secret or a credential-looking value."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact_text(message, KNOWN_SECRETS)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
-for _name in ("httpx", "uc_pipeline.http"):
-    logging.getLogger(_name).addFilter(RedactingFilter())
-
 
 class RetryableFailure(Exception):
     """One attempt failed in a way another attempt may fix. `wait_s` overrides the backoff (a
-    server's Retry-After); `throttled` marks a 429 whose pause is held by the limiter's gate."""
+    server's Retry-After); `throttled` marks a 429 whose pause is held by the limiter's gate;
+    `refused_local` a connection refused by a loopback address (a stopped sandbox, a wrong port)."""
 
-    def __init__(self, reason: str, *, wait_s: float | None = None, throttled: bool = False) -> None:
+    def __init__(self, reason: str, *, wait_s: float | None = None, throttled: bool = False,
+                 refused_local: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.wait_s = wait_s
         self.throttled = throttled
+        self.refused_local = refused_local
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -58,6 +58,9 @@ class HttpSettings:
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     user_agent: str = "uc-pipeline/0.1"
+    # The largest response body read, decoded (a provider's largest documented page is a few MB); a
+    # bigger one fails its partition instead of filling the memory.
+    max_response_bytes: int = 32 * 1024 * 1024
     # Where clients may keep small state shared by processes (e.g. an OAuth token cache, mode 0600);
     # None keeps it in memory.
     state_dir: str | None = None
@@ -107,3 +110,7 @@ class RetriesExhaustedError(ApiError):
 
 class MalformedResponseError(ApiError):
     """The provider answered 2xx with a body that cannot be parsed; not retried."""
+
+
+class ResponseTooLargeError(ApiError):
+    """A response body over `HttpSettings.max_response_bytes`; not retried (the same page would come back)."""

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from uc_pipeline.http_limiter import LimiterError, SharedLimiter, _dialect_for, get_limiter
+from uc_pipeline.http_limiter import LimiterError, SharedLimiter, dialect_for, get_limiter
 
 
 def _two(tmp_path: Path) -> tuple[SharedLimiter, SharedLimiter]:
     url = f"sqlite:///{tmp_path / 'state' / 'limiter.sqlite'}"
-    return SharedLimiter(url, _dialect_for(url)), SharedLimiter(url, _dialect_for(url))
+    return SharedLimiter(url, dialect_for(url)), SharedLimiter(url, dialect_for(url))
 
 
 def test_in_flight_slots_count_until_released_and_then_for_a_window(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_memory_limiter_is_one_per_process() -> None:
 ])
 def test_bad_limiter_urls_say_what_to_fix(url: str, message: str) -> None:
     with pytest.raises(LimiterError, match=message) as info:
-        SharedLimiter(url, _dialect_for(url))
+        SharedLimiter(url, dialect_for(url))
     assert "pw@" not in str(info.value)
 
 
@@ -73,7 +73,7 @@ def test_unwritable_sqlite_path_says_what_to_fix(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     url = f"sqlite:///{blocker / 'limiter.sqlite'}"
     with pytest.raises(LimiterError, match="UC_LIMITER_URL"):
-        SharedLimiter(url, _dialect_for(url))
+        SharedLimiter(url, dialect_for(url))
 
 
 _OPEN_AT_ONCE = """

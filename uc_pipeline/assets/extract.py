@@ -18,6 +18,7 @@ from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.connections import Connection
 from uc_pipeline.extract import ExtractResult, extract_partition
 from uc_pipeline.http import ApiError, HttpSettings
+from uc_pipeline.http_redact import redact_text
 from uc_pipeline.providers import PROVIDER_IDS, get_provider
 
 TOTAL_CHECK = "landed_count_matches_provider_total"
@@ -32,9 +33,8 @@ def extract_pool(provider: str) -> str:
 
 
 def _redact(text: str, connection: Connection) -> str:
-    for secret in connection.secret_values:
-        text = text.replace(secret, "***")
-    return text
+    # Every form (base64, URL-encoded) of the connection's secrets and of tokens obtained at run time.
+    return redact_text(text, connection.secret_values)
 
 
 def _extract_connection(

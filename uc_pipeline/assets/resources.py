@@ -24,6 +24,9 @@ class PipelineResource(dg.ConfigurableResource):
     )
     http_timeout_s: float = Field(default=30.0, description="Per-request timeout in seconds.")
     http_max_attempts: int = Field(default=6, description="Attempts per request before a partition fails.")
+    http_max_response_mb: float = Field(
+        default=32.0, description="Largest response body read, in MB (decoded); a bigger one fails the partition."
+    )
 
     @property
     def data_path(self) -> Path:
@@ -41,5 +44,6 @@ class PipelineResource(dg.ConfigurableResource):
             limiter_url=self.limiter_url or default_limiter_url(self.data_path),
             timeout_s=self.http_timeout_s,
             max_attempts=self.http_max_attempts,
+            max_response_bytes=int(self.http_max_response_mb * 1024 * 1024),
             state_dir=str(state),
         )

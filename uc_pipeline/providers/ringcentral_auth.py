@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from uc_pipeline.http import ApiClient, ApiError, AuthError, HttpSettings, MalformedResponseError
+from uc_pipeline.http_redact import register_secret
 
 TOKEN_PATH = "/restapi/oauth/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -51,6 +52,10 @@ class TokenSet:
     lifetime_s: float  # expires_in as granted
     refresh_token: str | None
     refresh_expires_at: float | None
+
+    def __post_init__(self) -> None:
+        # Granted now or read from the cache: either way, no message may show them from here on.
+        register_secret(self.access_token, self.refresh_token)
 
     def usable(self, now: float) -> bool:
         # A tenth of the lifetime for short-lived tokens, so that they are still used at all.
