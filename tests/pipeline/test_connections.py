@@ -140,6 +140,17 @@ def test_misspelled_quota_and_top_level_keys(tmp_path: Path, old: str, new: str,
     assert expected in str(excinfo.value)
 
 
+def test_options_are_those_the_provider_reads(tmp_path: Path) -> None:
+    good = VALID.replace("credentials: {email: ZD_EMAIL, api_token: ZD_TOKEN}",
+                         "credentials: {email: ZD_EMAIL, api_token: ZD_TOKEN}\n"
+                         "    options: {page_size: 500, max_partition_seconds: 600}")
+    _, zendesk = load_connections(write(tmp_path, good), ENV)
+    assert zendesk.options == {"page_size": 500, "max_partition_seconds": 600}
+    with pytest.raises(ConnectionConfigError) as err:
+        load_connections(write(tmp_path, good.replace("page_size", "pagesize")), ENV)
+    assert "connections[1] (0042): unknown option 'pagesize'. Fix: did you mean 'page_size'?" in str(err.value)
+
+
 def test_ids_equal_but_for_case_are_refused(tmp_path: Path) -> None:
     text = VALID.replace('"0042"', "ACME-Aircall")
     with pytest.raises(ConnectionConfigError) as excinfo:

@@ -65,6 +65,8 @@ class ProviderSource:
     streams: ClassVar[Mapping[str, str]]
     # True when the API reports its own count of matching records (sets ExtractStats.reported_total).
     reports_total: ClassVar[bool] = False
+    # The `options:` a connection of this provider may set; the connections file refuses any other.
+    option_names: ClassVar[tuple[str, ...]] = ("max_partition_seconds",)
 
     def __init__(self, connection: Connection, settings: HttpSettings) -> None:
         self.connection = connection

@@ -78,6 +78,7 @@ class EightByEightSource(ProviderSource):
     title: ClassVar[str] = "8x8 Virtual Contact Center"
     default_base_url: ClassVar[str | None] = None
     credential_fields: ClassVar[tuple[str, ...]] = ("tenant", "token")
+    option_names: ClassVar[tuple[str, ...]] = (*ProviderSource.option_names, "format")
     default_quotas: ClassVar[Mapping[str, Quota]] = {"default": Quota(requests=10, per_seconds=60.0)}
     streams: ClassVar[Mapping[str, str]] = {
         STREAM: "8x8 VCC call recordings (metadata of every recorded call: agent, queue, channel, times), "

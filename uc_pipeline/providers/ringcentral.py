@@ -90,6 +90,7 @@ class RingCentralSource(ProviderSource):
     title = "RingCentral"
     default_base_url = "https://platform.ringcentral.com"
     credential_fields = ("client_id", "client_secret", "jwt")
+    option_names = (*ProviderSource.option_names, "per_page")
     default_quotas: Mapping[str, Quota] = {
         "default": Quota(requests=10, per_seconds=60.0, penalty_seconds=60.0),  # the Heavy group
         "auth": Quota(requests=5, per_seconds=60.0, penalty_seconds=60.0),

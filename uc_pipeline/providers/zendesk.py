@@ -84,6 +84,7 @@ class ZendeskSource(ProviderSource):
     title: ClassVar[str] = "Zendesk Talk"
     default_base_url: ClassVar[str | None] = None  # per account: https://<subdomain>.zendesk.com
     credential_fields: ClassVar[tuple[str, ...]] = ("email", "api_token")
+    option_names: ClassVar[tuple[str, ...]] = (*ProviderSource.option_names, "page_size")
     # `default`: the incremental exports (10/min). `api`: every other endpoint, under the account's
     # Support API plan limit (Team: 200/min), e.g. Talk Partner Edition call records.
     default_quotas: ClassVar[Mapping[str, Quota]] = {
