@@ -17,7 +17,8 @@ never depend on a folder outside the repository. Which samples are served, and w
 
 `ONE_CALL_DAYS` are days holding a single call of one provider, with no agent, no recording (8x8 knows a
 call only from its recording, so its call keeps that) and no legs: each is a sample above with only the
-fields that make those absent changed, and its times moved to its own day.
+fields that make those absent changed, and its times moved to its own day. `agent_on_legs_day` is built the
+same way: a Zendesk call whose agent only its legs name.
 """
 
 from __future__ import annotations
@@ -137,6 +138,17 @@ def one_call_days() -> list[Day]:
         Day(date(2024, 2, 28), [{("zendesk", "calls"): [zendesk]}]),
         Day(date(2024, 2, 29), [{("eightbyeight", "recordings"): [eight]}]),
     ]
+
+
+def agent_on_legs_day() -> Day:
+    """A Zendesk call whose agent only its legs name (issue 19): the incremental call sample with
+    `agent_id: null`, and the leg sample as that call's agent leg (`type: agent`, the agent 10032)."""
+    call = fixture_json("zendesk", "talk_incremental_call_object.json")
+    call.update(id=990000005, agent_id=None, created_at="2024-03-01T10:00:00Z", updated_at="2024-03-01T10:14:00Z")
+    leg = fixture_json("zendesk", "talk_incremental_leg_object.json")
+    leg.update(id=990000006, call_id=990000005, type="agent", agent_id=10032, user_id=10032,
+               created_at="2024-03-01T10:00:31Z", updated_at="2024-03-01T10:14:00Z")
+    return Day(date(2024, 3, 1), [{("zendesk", "calls"): [call], ("zendesk", "legs"): [leg]}])
 
 
 def record_id(provider: str, obj: Any) -> str:

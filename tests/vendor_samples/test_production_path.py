@@ -22,6 +22,8 @@ STREAMS = (("aircall", "calls"), ("ringcentral", "call_log"), ("zendesk", "calls
            ("eightbyeight", "recordings"))
 SAMPLE_DAYS = payloads.sample_days()
 ONE_CALL_DAYS = payloads.one_call_days()
+AGENT_ON_LEGS = payloads.agent_on_legs_day()
+ALL_DAYS = [*SAMPLE_DAYS, *ONE_CALL_DAYS, AGENT_ON_LEGS]
 
 
 @dataclass
@@ -42,7 +44,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     """Every sample day and one-call day, oldest first, each round a `daily_refresh` run of its partition."""
     with pipeline(tmp_path_factory.mktemp("vendor-samples")) as p:
         days: dict[date, list[RoundOutcome]] = {}
-        for day in sorted([*SAMPLE_DAYS, *ONE_CALL_DAYS], key=lambda d: d.day):
+        for day in sorted(ALL_DAYS, key=lambda d: d.day):
             for served in day.rounds:
                 result = p.run_day(day.day, served)
                 outcome = RoundOutcome(served, "" if result.success else failures(result) or "the run failed")
@@ -63,13 +65,13 @@ def digits(text: str | None) -> str | None:
     return None if text is None else "".join(ch for ch in text if ch.isdigit())
 
 
-@pytest.mark.parametrize("day", [d.day for d in [*SAMPLE_DAYS, *ONE_CALL_DAYS]], ids=str)
+@pytest.mark.parametrize("day", [d.day for d in ALL_DAYS], ids=str)
 def test_every_run_of_a_sample_day_succeeds(runs: Runs, day: date) -> None:
     for n, outcome in enumerate(runs.days[day], start=1):
         assert not outcome.failures, f"daily_refresh {day} (run {n}) failed:\n{outcome.failures}"
 
 
-@pytest.mark.parametrize("day", [d.day for d in [*SAMPLE_DAYS, *ONE_CALL_DAYS]], ids=str)
+@pytest.mark.parametrize("day", [d.day for d in ALL_DAYS], ids=str)
 def test_every_served_object_lands_verbatim_once_in_its_day(runs: Runs, day: date) -> None:
     for n, outcome in enumerate(runs.days[day], start=1):
         for stream in STREAMS:
@@ -189,7 +191,12 @@ def test_zendesk_call_carries_its_payload(runs: Runs) -> None:
         "has_recording": True,
     }, "123")
     # The leg sample names call 10217, which was never exported: no call is invented for it.
-    assert "10217" not in calls and len(calls) == 1 + 1
+    assert "10217" not in calls and len(calls) == 1 + 1 + 1
+
+
+def test_zendesk_agent_named_only_on_the_legs_is_the_calls_user(runs: Runs) -> None:
+    call = calls_of(runs, "zendesk")["990000005"]
+    assert_fields(call, {"type": "INBOUND", "outcome": "ANSWERED", "user_id": uid("zendesk", 10032)}, "990000005")
 
 
 def test_eightbyeight_call_from_its_recording(runs: Runs) -> None:
@@ -239,7 +246,7 @@ def test_the_sample_days_are_the_sample_files() -> None:
         "IVWtT1J9WIXRMSQ"}
     assert {rid for (s, rid) in served if s[0] == "zendesk"} == {"123", "10402"}
     assert {rid for (s, rid) in served if s[0] == "eightbyeight"} == {"S20071220/R2007122003163601000.wav"}
-    assert len({d.day for d in [*SAMPLE_DAYS, *ONE_CALL_DAYS]}) == len(SAMPLE_DAYS) + len(ONE_CALL_DAYS)
+    assert len({d.day for d in ALL_DAYS}) == len(ALL_DAYS)
 
 
 def test_the_vendored_copies_are_the_shared_samples() -> None:
