@@ -45,7 +45,7 @@ class Pipeline:
     data_dir: Path
 
     def run_day(self, day: date, served: dict[payloads.Stream, list[Any]]) -> dg.ExecuteInProcessResult:
-        """Serve `served` (every other stream empty) and run `daily_refresh` for the day's partition."""
+        """Serve `served` (a stream left out is empty) and run `daily_refresh` for the day's partition."""
         self.server.load(served)
         return self.defs.resolve_job_def("daily_refresh").execute_in_process(
             partition_key=day.isoformat(), instance=self.instance, raise_on_error=False)
