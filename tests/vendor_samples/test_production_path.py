@@ -221,6 +221,20 @@ def test_eightbyeight_call_from_its_recording(runs: Runs) -> None:
     assert (rec["duration_s"], rec["start_at"]) == (27, ts("2007-12-20T03:16:36Z"))
 
 
+def test_every_agent_and_caller_the_payloads_name_is_a_user_or_contact(runs: Runs) -> None:
+    p = runs.pipeline
+    users = {r["id"] for r in p.query("select id from uc.uc_user")}
+    contacts = {r["id"] for r in p.query("select id from uc.uc_contact")}
+    # RingCentral: the extension on the Detailed record's legs; 8x8: the recording's agentID; Zendesk: the
+    # call's agent_id 1 and the agent leg's 10032. The customer leg's agent_id 0 names nobody.
+    named = {uid("ringcentral", 664573005), uid("eightbyeight", "bill"), uid("zendesk", 1), uid("zendesk", 10032)}
+    assert named <= users, named - users
+    assert uid("zendesk", 0) not in users
+    assert uid("zendesk", 1) in contacts  # the call's customer_id
+    (rec,) = p.query("select user_id from uc.uc_recording where call_id = ?", [uid("eightbyeight", "1")])
+    assert rec["user_id"] == uid("eightbyeight", "bill")
+
+
 ONE_CALL = {  # provider -> (source_id of the call, what its row must say)
     "aircall": ("990000001", {"type": "INBOUND", "outcome": "MISSED", "user_id": None, "has_recording": False,
                               "missed_reason": "agents_did_not_answer"}),
