@@ -27,7 +27,7 @@ How a canonical `Call` becomes an Aircall Call object (the staging models read t
 | MISSED no_agent_available   | `missed_call_reason` no_available_agent                                       |
 | MISSED agents_did_not_answer| `missed_call_reason` agents_did_not_answer                                    |
 | ABANDONED abandoned_in_ivr  | `missed_call_reason` abandoned_in_ivr                                         |
-| ABANDONED abandoned_in_queue| `missed_call_reason` abandoned_in_classic                                     |
+| ABANDONED abandoned_in_queue| `missed_call_reason` abandoned_in_classic; `abandoned` from `smartflows_since`|
 | ABANDONED short_abandoned   | `missed_call_reason` short_abandoned                                          |
 | VOICEMAIL                   | `missed_call_reason` agents_did_not_answer + `voicemail` URL non-null         |
 | OUTBOUND not answered       | `answered_at` null, `missed_call_reason` null (Aircall gives no reason)       |

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from uc_pipeline.sandbox.model import Agent, Call, Contact, Queue, Recording, SandboxConnection
+from uc_pipeline.sandbox.realism import AIRCALL_SMARTFLOWS_OPTION, AIRCALL_SMARTFLOWS_SINCE, option_date
 
 API_BASE = "https://api.aircall.io"
 ASSETS_BASE = "https://assets.aircall.io"
@@ -39,6 +40,21 @@ MISSED_CALL_REASON: dict[str, str] = {
     # Aircall has no voicemail reason: a voicemail is a call nobody answered, with a voicemail URL.
     "voicemail": "agents_did_not_answer",
 }
+# The Smartflows routing's spelling of the classic routing's `abandoned_in_classic` (Aircall's current
+# Smartflows article; ../shared/providers.md, Aircall `missed_call_reason`).
+SMARTFLOWS_SPELLING = {"abandoned_in_classic": "abandoned"}
+
+
+def missed_call_reason(conn: SandboxConnection, call: Call) -> str | None:
+    """`missed_call_reason` of an unanswered inbound call, in the spelling of the routing the account
+    used that day: Smartflows from the connection's `smartflows_since` (realism.AIRCALL_SMARTFLOWS_SINCE)."""
+    if call.direction != "INBOUND" or call.answered_at is not None:
+        return None
+    reason = MISSED_CALL_REASON.get(call.missed_reason or "")
+    if reason in SMARTFLOWS_SPELLING and call.start_at.date() >= option_date(
+            conn, AIRCALL_SMARTFLOWS_OPTION, AIRCALL_SMARTFLOWS_SINCE):
+        return SMARTFLOWS_SPELLING[reason]
+    return reason
 
 # Calling code -> ISO country; longest code wins. Enough for the numbers the sandbox generates;
 # an unknown code keeps a neutral grouping and no country.
@@ -209,7 +225,7 @@ def render_call(conn: SandboxConnection, call: Call, agents: dict[int, Agent]) -
     native_id = native_call_id(call)
     inbound = call.direction == "INBOUND"
     answered = call.answered_at is not None
-    reason = MISSED_CALL_REASON.get(call.missed_reason or "") if inbound and not answered else None
+    reason = missed_call_reason(conn, call)
     started, ended = unix(call.start_at), unix(call.end_at)
     voicemail = signed_media_url(conn, native_id, call.voicemail, "voicemail") if call.voicemail else None
     recording = signed_media_url(conn, native_id, call.recording, "recording") if call.recording else None

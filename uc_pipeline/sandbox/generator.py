@@ -2,10 +2,11 @@
 day, volume, time zone, provider profile).
 
 Volume follows a daily curve in the connection's time zone (business-hours peak, few calls at night,
-fewer at weekends); `calls_per_day` is the volume of a weekday. Outcomes, reasons and directions are
-drawn with realistic weights restricted to what the provider profile can express. Every `Call` keeps
-the invariants documented in model.py. Unanswered outbound and internal calls ring for a while that
-no field records: their `end_at` is after `start_at` while `wait_s` stays 0.
+fewer at weekends); `calls_per_day` is the volume of a weekday. Public holidays (`realism.QUIET_DAYS`)
+hold one or two calls whatever the volume, as a closed contact center's real days do. Outcomes,
+reasons and directions are drawn with realistic weights restricted to what the provider profile can
+express. Every `Call` keeps the invariants documented in model.py. Unanswered outbound and internal
+calls ring for a while that no field records: their `end_at` is after `start_at` while `wait_s` stays 0.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from uc_pipeline.sandbox.model import (
     SandboxConnection,
     Tag,
 )
+from uc_pipeline.sandbox.realism import is_quiet_day
 
 # Relative call volume per local hour of a weekday, and per weekday (Monday first).
 HOUR_CURVE = (0.4, 0.25, 0.2, 0.2, 0.25, 0.5, 1.5, 4.0, 8.0, 10.0, 10.0, 9.5,
@@ -40,6 +42,7 @@ ID_DAY_STRIDE = 10_000_000  # call_id = day ordinal * stride + index: unique per
 MAX_CALLS_PER_DAY = 2_000_000
 ID_EPOCH = date(2000, 1, 1)
 CROSS_MIDNIGHT_MIN_VOLUME = 10  # days expecting at least this many calls get a long call over midnight
+QUIET_DAY_MEAN = 1.5  # a quiet day holds one or two calls, evenly
 
 # (outcome, reason, weight) per situation; filtered by the provider profile, then renormalized.
 INBOUND_OPEN = (("ANSWERED", None, 72.0), ("MISSED", "no_agent_available", 3.0),
@@ -88,6 +91,8 @@ def hour_weights(conn: SandboxConnection, day: date) -> list[tuple[float, bool]]
 
 def expected_calls(conn: SandboxConnection, day: date) -> float:
     """Mean number of calls starting on UTC `day` (before the per-day jitter)."""
+    if is_quiet_day(day) and conn.calls_per_day > 0:
+        return QUIET_DAY_MEAN
     return conn.calls_per_day * sum(w for w, _ in hour_weights(conn, day)) / sum(HOUR_CURVE)
 
 
@@ -97,6 +102,8 @@ def _draw_volume(conn: SandboxConnection, day: date) -> tuple[random.Random, lis
         raise ValueError(f"{conn.connection_id}: calls_per_day must be between 0 and {MAX_CALLS_PER_DAY}")
     rng = random.Random(f"calls:{conn.seed}:{conn.connection_id}:{day.isoformat()}:{conn.calls_per_day}")
     weights = hour_weights(conn, day)
+    if is_quiet_day(day) and conn.calls_per_day > 0:
+        return rng, weights, QUIET_DAY_MEAN, 1 + (rng.random() < 0.5)
     expected = conn.calls_per_day * sum(w for w, _ in weights) / sum(HOUR_CURVE)
     return rng, weights, expected, int(expected * rng.uniform(0.92, 1.08) + rng.random())
 

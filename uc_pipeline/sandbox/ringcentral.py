@@ -66,6 +66,7 @@ from starlette.routing import BaseRoute, Route
 from uc_pipeline.sandbox import ringcentral_ids as ids
 from uc_pipeline.sandbox import ringcentral_render as render
 from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
+from uc_pipeline.sandbox.realism import RINGCENTRAL_DETAILED_VIEW_OPTION
 from uc_pipeline.sandbox.ringcentral_auth import TokenBook, authenticate, token_endpoint
 from uc_pipeline.sandbox.ringcentral_http import invalid_parameter, json_response, not_found, quota_headers, refused
 from uc_pipeline.sandbox.views import Window, listed_days
@@ -151,6 +152,15 @@ def visible_calls(ctx: SandboxContext, conn: SandboxConnection, start: datetime,
     return call_log_window(ctx, conn, start, end).all(reverse=True)
 
 
+def detailed_view(conn: SandboxConnection) -> bool:
+    """Whether the account answers `view=Detailed` (option `detailed_view`, default true); one that does not
+    answers every request in the Simple view, without `legs`."""
+    value = conn.options.get(RINGCENTRAL_DETAILED_VIEW_OPTION, True)
+    if not isinstance(value, bool):
+        raise ValueError(f"{conn.connection_id}: option {RINGCENTRAL_DETAILED_VIEW_OPTION} must be true or false")
+    return value
+
+
 def _served(ctx: SandboxContext, conn: SandboxConnection, call: Call, directory: Any, detailed: bool) -> dict:
     return ctx.drift(conn, render.render(conn, call, directory, detailed=detailed), render.OPTIONAL_FIELDS)
 
@@ -162,14 +172,15 @@ def call_log_page(ctx: SandboxContext, conn: SandboxConnection, request: Request
     if q.types or q.directions or q.session_id is not None:
         calls = [c for c in window.all(reverse=True) if (not q.types or "Voice" in q.types)
                  and (not q.directions or render.native_direction(c) in q.directions)
-                 and (q.session_id is None or ids.session_id(c) == q.session_id)]
+                 and (q.session_id is None or (ids.session_id(c) == q.session_id
+                                               and render.has_session_id(conn, c)))]
         total, chunk = len(calls), calls[first:first + q.per_page]
     else:
         # The usual query: the page comes straight out of the window, newest first.
         total, chunk = window.total, window.page(first, q.per_page, reverse=True)
     total_pages = -(-total // q.per_page)
     directory = ctx.truth.directory(conn)
-    records = [_served(ctx, conn, c, directory, q.detailed) for c in chunk]
+    records = [_served(ctx, conn, c, directory, q.detailed and detailed_view(conn)) for c in chunk]
     with_totals = conn.options.get("paging_totals", True)
     paging: dict[str, Any] = {"page": q.page, "perPage": q.per_page}
     if records:
@@ -241,7 +252,7 @@ class RingCentralEmulator:
             if answer is None and conn is not None:
                 native = request.path_params["recording_id"]
                 call = _find_recording(ctx, conn, native)
-                answer = (json_response(render.recording_metadata(ids.account_id(conn), call), 200, headers)
+                answer = (json_response(render.recording_metadata(conn, call), 200, headers)
                           if call is not None else not_found("recordingId", native, headers))
             return ctx.deliver(request, conn, answer)
 
@@ -257,7 +268,7 @@ class RingCentralEmulator:
         if stream != STREAM:
             raise ValueError(f"ringcentral has no stream {stream!r}; it has {STREAM!r}")
         directory = ctx.truth.directory(conn)
-        return [_served(ctx, conn, c, directory, True) for c in visible_calls(ctx, conn, start, end)]
+        return [_served(ctx, conn, c, directory, detailed_view(conn)) for c in visible_calls(ctx, conn, start, end)]
 
     def record_id(self, stream: str, record: dict[str, Any]) -> str:
         return str(record["id"])

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
+from uc_pipeline.sandbox.generator import ID_DAY_STRIDE
 from uc_pipeline.sandbox.model import Agent, Call, Queue, SandboxConnection
+from uc_pipeline.sandbox.realism import RINGCENTRAL_SHARED_RECORDING, fires
 from uc_pipeline.sandbox.views import ViewSpec
 
 # Links inside records point at the production hosts, as the real API's records do; only the
@@ -97,6 +99,18 @@ def recording_native_id(call: Call, recording_id: int) -> str:
     """All digits; starts with the call's UTC day so that the recording endpoint can find the call."""
     day = (call.start_at.astimezone(UTC).date() - DAY_ZERO).days
     return f"{DAY_PREFIX_BASE + day}{recording_id}"
+
+
+def call_recording_native_id(conn: SandboxConnection, call: Call) -> str:
+    """The `recording.id` a recorded call carries: its own, except on the share of calls
+    (`realism.RINGCENTRAL_SHARED_RECORDING`) that carry the id of the call with the same number the day
+    before, as the vendor's documented records VgLcd1KWffJVzUA and ASaxDDkSZ5s42MA share 1662272004."""
+    if call.recording is None:
+        raise ValueError(f"call {call.call_id} has no recording")
+    if not fires("ringcentral_shared_recording", conn, call.call_id, RINGCENTRAL_SHARED_RECORDING):
+        return recording_native_id(call, call.recording.recording_id)
+    day_before = (call.start_at.astimezone(UTC).date() - DAY_ZERO).days - 1
+    return f"{DAY_PREFIX_BASE + day_before}{call.recording.recording_id - 10 * ID_DAY_STRIDE}"
 
 
 def recording_lookup_day(native_id: str) -> tuple[date, int] | None:

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from uc_pipeline.sandbox.model import Agent, Call, Directory, Queue, SandboxConnection
+from uc_pipeline.sandbox.realism import RINGCENTRAL_SESSIONLESS_OPTION, fires, option_rate
 from uc_pipeline.sandbox.ringcentral_ids import (
     MEDIA,
     PLATFORM,
     account_id,
     agent_extension_id,
+    call_recording_native_id,
     iso_ms,
     main_number,
     queue_extension_id,
@@ -128,17 +130,24 @@ def _billing(internal_type: str, duration_s: int) -> dict[str, Any]:
     return {"costIncluded": round(minutes * COST_PER_MINUTE.get(internal_type, 0.0), 3), "costPurchased": 0}
 
 
-def _recording(account: str, call: Call) -> dict[str, Any] | None:
+def has_session_id(conn: SandboxConnection, call: Call) -> bool:
+    """Whether the call's record carries `sessionId`: not on the share the connection's option
+    `sessionless_rate` asks for (records as in the vendor's call-log-sync examples)."""
+    return not fires("ringcentral_sessionless", conn, call.call_id, option_rate(conn, RINGCENTRAL_SESSIONLESS_OPTION))
+
+
+def _recording(conn: SandboxConnection, call: Call) -> dict[str, Any] | None:
     if call.recording is None:
         return None
-    rid = recording_native_id(call, call.recording.recording_id)
+    account = account_id(conn)
+    rid = call_recording_native_id(conn, call)
     return {"uri": f"{PLATFORM}/restapi/v1.0/account/{account}/recording/{rid}", "id": rid, "type": "Automatic",
             "contentUri": f"{MEDIA}/restapi/v1.0/account/{account}/recording/{rid}/content"}
 
 
-def recording_metadata(account: str, call: Call) -> dict[str, Any]:
+def recording_metadata(conn: SandboxConnection, call: Call) -> dict[str, Any]:
     """The body of GET /account/{id}/recording/{recordingId} for a recorded call."""
-    ref = _recording(account, call)
+    ref = _recording(conn, call)
     if ref is None or call.recording is None:
         raise ValueError(f"call {call.call_id} has no recording")
     seconds = int((call.recording.end_at - call.recording.start_at).total_seconds())
@@ -184,11 +193,11 @@ def render(conn: SandboxConnection, call: Call, directory: Directory, *, detaile
     start = iso_ms(call.start_at)
     owner_ext = (agent_extension_id(call.agent) if call.agent else
                  queue_extension_id(call.queue) if call.queue else None)
-    recording = _recording(account, call)
+    recording = _recording(conn, call)
     record: dict[str, Any] = {
         "uri": f"{PLATFORM}/restapi/v1.0/account/{account}/call-log/{rid}?view={'Detailed' if detailed else 'Simple'}",
         "id": rid,
-        "sessionId": session_id(call),
+        "sessionId": session_id(call) if has_session_id(conn, call) else None,
         "startTime": start,
         "duration": total_ms // 1000,
         "durationMs": total_ms,
@@ -202,6 +211,8 @@ def render(conn: SandboxConnection, call: Call, directory: Directory, *, detaile
         "to": to_party,
         "from": from_party,
     }
+    if record["sessionId"] is None:
+        del record["sessionId"]  # absent, not null, as in the vendor's examples
     if recording is not None:
         record["recording"] = recording
     if owner_ext is not None:

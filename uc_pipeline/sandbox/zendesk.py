@@ -37,7 +37,8 @@ How a canonical `Call` becomes native records (for the staging models):
 | duration_s | `duration` |
 | queue | `call_group_id` = 360100000000 + queue_id; `phone_number_id` = 360200000000 + queue_id; |
 | | `phone_number` = the queue's number; `default_group` = first queue of the directory; no name |
-| agent | `agent_id` = 380000000000 + agent_id, null when unanswered (names: Users API, not exported) |
+| agent | `agent_id` = 380000000000 + agent_id; null when unanswered, and on 5 % of answered calls |
+| | (`realism.ZENDESK_AGENT_ONLY_ON_LEGS`): only their legs name the agent |
 | contact | `customer_id` = 390000000000 + contact_id, null when unknown; the external number is not exported |
 | recording | `recording_time` = its seconds (0 when none); `not_recording_time` = talk - recording |
 | voicemail | `voicemail` true |

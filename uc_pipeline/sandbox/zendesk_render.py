@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from uc_pipeline.sandbox.model import Agent, Call, Directory
+from uc_pipeline.sandbox.realism import ZENDESK_AGENT_ONLY_ON_LEGS, fires
 
 # Native ids are derived from canonical ids so that they are stable and look like Zendesk's.
 CALL_ID_BASE = 360_000_000_000
@@ -97,18 +98,25 @@ def completion_status(call: Call) -> str:
     )
 
 
+def call_agent_id(call: Call) -> int | None:
+    """The call object's `agent_id`: the agent who answered, except on the share of calls whose agent
+    Zendesk names only on the legs (`realism.ZENDESK_AGENT_ONLY_ON_LEGS`)."""
+    if call.answered_at is None or fires("zendesk_agent_only_on_legs", None, call.call_id, ZENDESK_AGENT_ONLY_ON_LEGS):
+        return None
+    return agent_user_id(call.agent)
+
+
 def render_call(call: Call, directory: Directory) -> dict[str, Any]:
     """One native call object of the incremental calls export."""
     inbound = call.direction == "INBOUND"
     status = completion_status(call)
     in_ivr = status == "abandoned_in_ivr"
-    answered = call.answered_at is not None
     recording_s = (
         int((call.recording.end_at - call.recording.start_at).total_seconds()) if call.recording else 0
     )
     default_queue = directory.queues[0].queue_id if directory.queues else None
     return {
-        "agent_id": agent_user_id(call.agent) if answered else None,
+        "agent_id": call_agent_id(call),
         "call_charge": _charge(call.duration_s),
         "call_group_id": GROUP_ID_BASE + call.queue.queue_id if call.queue else None,
         "call_recording_consent": "always" if call.queue else None,
@@ -144,7 +152,7 @@ def render_call(call: Call, directory: Directory) -> dict[str, Any]:
         "recording_time": recording_s,
         "talk_time": call.talk_s,
         "ticket_id": TICKET_ID_BASE + call.call_id if call.outcome in ("ANSWERED", "VOICEMAIL") else None,
-        "time_to_answer": int((call.answered_at - call.start_at).total_seconds()) if answered else None,
+        "time_to_answer": int((call.answered_at - call.start_at).total_seconds()) if call.answered_at else None,
         "updated_at": iso(call.updated_at),
         "voicemail": call.outcome == "VOICEMAIL",
         "wait_time": 0 if in_ivr or not inbound else call.wait_s,
