@@ -1,0 +1,124 @@
+"""A run's step processes die with the run's process, and the run is then marked failed.
+
+Dagster's multiprocess executor runs each step in a child of the run's process. When that process
+is killed (`kill -9`, the OOM killer, a lost terminal), the steps keep running as orphans: they go on
+calling the providers, and dbt (a child of the step) goes on writing the warehouse, while the run
+stays STARTED. Dagster's own remedies do not cover this on the default run launcher: run monitoring
+(`run_monitoring:` in dagster.yaml) only asks the run launcher about run-worker health, which the
+`DefaultRunLauncher` does not support; the code server notices that a run worker it launched has
+died and fails the run, but neither stops that worker's step processes, and a run started from the
+CLI (`dagster asset materialize`, `dagster job execute`) has no code server at all.
+
+So each step process watches its parent, the run's process (`guard_run_processes`, called when the
+`uc` resource is set up, which every step of this code location has). When that parent dies, the
+step process
+  1. stops its own descendants (dbt and whatever else it started): SIGTERM, then SIGKILL,
+  2. marks the run FAILED with the reason, unless it has already ended (one step process does it,
+     under a lock named by the run id, when several are running),
+  3. frees the run's pool slots, so the pools it held are usable at once,
+  4. exits.
+All of it is bounded: after `HARD_EXIT_S` seconds the process exits whatever is still pending.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+
+from uc_pipeline.process_tree import Proc, stop_descendants, watch_parent
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.5  # how often a step process looks for its parent
+STOP_GRACE_S = 3.0  # how long descendants get between SIGTERM and SIGKILL
+HARD_EXIT_S = 30.0  # after the parent died, the step process exits by then whatever is pending
+EXIT_CODE = 70  # EX_SOFTWARE: the step process did not finish its step
+
+_guarded: set[str] = set()  # run ids this process already watches for
+
+
+def guard_run_processes(context: dg.InitResourceContext) -> None:
+    """In a step process of the multiprocess executor, end this process and its children when the
+    run's process dies, and mark the run failed. Elsewhere (in-process execution, resource tests)
+    nothing happens."""
+    instance, run_id = context.instance, context.run_id
+    if instance is None or run_id is None or run_id in _guarded:
+        return
+    parent = os.getppid()
+    if not _is_step_process_of(instance, run_id, parent):
+        return
+    _guarded.add(run_id)
+    watch_parent(lambda dead: _on_run_process_died(instance, run_id, dead), poll_s=POLL_S)
+
+
+def _is_step_process_of(instance: dg.DagsterInstance, run_id: str, parent: int) -> bool:
+    """Whether this process is a step process that the run's multiprocess executor started.
+
+    Any multiprocessing child has a parent process; only a step process has as parent the process
+    that logged "Executing steps using multiprocess executor (pid: N)" for this run. A run worker that
+    a code server started is a multiprocessing child too, but of the code server: it is left alone.
+    """
+    if multiprocessing.parent_process() is None:
+        return False
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        event = entry.dagster_event
+        if event is None or event.step_key is not None:
+            continue
+        pid = (event.engine_event_data.metadata or {}).get("pid")
+        if pid is not None and str(getattr(pid, "value", pid)) == str(parent):
+            return True
+    return False
+
+
+def _on_run_process_died(instance: dg.DagsterInstance, run_id: str, dead_pid: int) -> None:
+    deadline = threading.Timer(HARD_EXIT_S, os._exit, (EXIT_CODE,))
+    deadline.daemon = True
+    deadline.start()
+    try:
+        stopped = stop_descendants(grace_s=STOP_GRACE_S)
+        _fail_run(instance, run_id, dead_pid, stopped)
+    except Exception:  # noqa: BLE001 - the process must exit whatever went wrong; say what it was
+        log.exception("run %s: could not mark the run failed after its process %s died", run_id, dead_pid)
+    finally:
+        os._exit(EXIT_CODE)
+
+
+def _fail_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int, stopped: list[Proc]) -> None:
+    with _run_lock(run_id):
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            return
+        names = ", ".join(f"{p.name} (pid {p.pid})" for p in stopped) or "none"
+        message = (
+            f"The run's process (pid {dead_pid}) ended without ending the run: it was killed or crashed. "
+            f"Step process {os.getpid()} stopped its own processes ({names}) and exited. "
+            "A partition it did not finish keeps its previous version: re-run the run to finish them."
+        )
+        instance.report_run_failed(run, message)
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+
+
+@contextlib.contextmanager
+def _run_lock(run_id: str) -> Iterator[None]:
+    """One step process of a dead run reports it; the others find it finished. The lock file lives on
+    the machine of the step processes, which is where all of one run's step processes are. It is
+    removed while held: a process that opens the path afterwards locks a new file, but by then the
+    run is marked finished."""
+    path = Path(tempfile.gettempdir()) / f"uc-pipeline-run-{run_id}.lock"
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            fcntl.flock(fh, fcntl.LOCK_UN)
