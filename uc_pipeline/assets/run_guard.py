@@ -80,6 +80,12 @@ def _is_step_process_of(instance: dg.DagsterInstance, run_id: str, parent: int) 
 
 
 def _on_run_process_died(instance: dg.DagsterInstance, run_id: str, dead_pid: int) -> None:
+    # A thread of its own that is not a daemon: stopping dbt lets the step end, and a multiprocessing
+    # child joins its non-daemon threads before it exits, so the run is marked failed first.
+    threading.Thread(target=_end_run, args=(instance, run_id, dead_pid), name="run-guard", daemon=False).start()
+
+
+def _end_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int) -> None:
     deadline = threading.Timer(HARD_EXIT_S, os._exit, (EXIT_CODE,))
     deadline.daemon = True
     deadline.start()
@@ -100,7 +106,7 @@ def _fail_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int, stopped:
         names = ", ".join(f"{p.name} (pid {p.pid})" for p in stopped) or "none"
         message = (
             f"The run's process (pid {dead_pid}) ended without ending the run: it was killed or crashed. "
-            f"Step process {os.getpid()} stopped its own processes ({names}) and exited. "
+            f"Step process {os.getpid()} stopped its own processes ({names}) and exits. "
             "A partition it did not finish keeps its previous version: re-run the run to finish them."
         )
         instance.report_run_failed(run, message)
