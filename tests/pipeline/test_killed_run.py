@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -20,11 +21,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import dagster as dg
 import pytest
 import sqlalchemy as sa
+import yaml
 from sqlalchemy.engine import make_url
 
 from uc_pipeline.assets.schedules import range_tags
@@ -75,10 +77,10 @@ def dagster_home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tup
     fresh database of the local server."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    production = (REPO / "dagster.yaml").read_text(encoding="utf-8")
     if request.param == "sqlite":
-        pools = production[production.index("concurrency:") : production.index("\n# Frees")]
-        (home / "dagster.yaml").write_text(pools + "\ntelemetry:\n  enabled: false\n", encoding="utf-8")
+        production = yaml.safe_load((REPO / "dagster.yaml").read_text(encoding="utf-8"))
+        default = {"concurrency": production["concurrency"], "telemetry": {"enabled": False}}
+        (home / "dagster.yaml").write_text(yaml.safe_dump(default), encoding="utf-8")
         yield home, {}
         return
     dsn = request.getfixturevalue("postgres_dsn")
@@ -228,3 +230,49 @@ def test_a_run_killed_during_dbt_leaves_no_dbt_behind(
         finally:
             run.cleanup()
             instance.dispose()
+
+
+GUARDED = """
+import os, signal, subprocess, sys, time
+from uc_pipeline.process_tree import stop_descendants, watch_parent
+stubborn = subprocess.Popen([sys.executable, "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(300)"],
+    stdout=subprocess.PIPE, text=True)
+stubborn.stdout.readline()
+def orphaned(dead):
+    stopped = [p.pid for p in stop_descendants(grace_s=1.0)]
+    print(dead, stubborn.pid, stubborn.pid in stopped, stubborn.wait(timeout=30), flush=True)
+    os._exit(0)
+watch_parent(orphaned, poll_s=0.1)
+print("watching", os.getpid(), stubborn.pid, flush=True)
+time.sleep(300)
+"""
+MIDDLE = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', sys.argv[1]]); time.sleep(300)"
+
+
+def read_line(stream: IO[str], bound_s: float) -> str:
+    ready, _, _ = select.select([stream], [], [], bound_s)
+    assert ready, f"no line within {bound_s:.0f} s"
+    return stream.readline()
+
+
+def test_an_orphaned_process_stops_its_children_even_those_ignoring_sigterm() -> None:
+    """The parent watch and the stop of a process's own tree, apart from Dagster: a process whose
+    parent is killed stops its child, with SIGKILL once SIGTERM has been ignored for the grace."""
+    middle = subprocess.Popen([sys.executable, "-c", MIDDLE, GUARDED], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    started: list[int] = []
+    try:
+        assert middle.stdout is not None
+        started = [int(pid) for pid in read_line(middle.stdout, 120).split()[1:]]
+        stubborn = started[1]
+        os.kill(middle.pid, signal.SIGKILL)
+        middle.wait(timeout=30)
+        dead, child, stopped, returncode = read_line(middle.stdout, 60).split()
+        assert (int(dead), int(child), stopped) == (middle.pid, stubborn, "True")
+        assert int(returncode) == -signal.SIGKILL, "SIGTERM is ignored, so only SIGKILL ends it"
+        assert not Path(f"/proc/{stubborn}").exists() or b"State:\tZ" in Path(f"/proc/{stubborn}/status").read_bytes()
+    finally:
+        middle.kill()
+        for pid in started:  # only when the test failed: what it started must not outlive it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
