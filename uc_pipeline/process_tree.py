@@ -109,14 +109,14 @@ def stop_descendants(grace_s: float = 3.0, poll_s: float = 0.1) -> list[Proc]:
     return stopped
 
 
-def watch_parent(on_orphaned: Callable[[int], None], poll_s: float = 0.5) -> threading.Thread:
-    """Call `on_orphaned(dead_parent_pid)` from a daemon thread once this process's parent has died.
+def watch_parent(on_orphaned: Callable[[int], None], parent: int, poll_s: float = 0.5) -> threading.Thread:
+    """Call `on_orphaned(parent)` from a daemon thread once `parent`, this process's parent when it
+    started, is no longer its parent (at once if that is already so).
 
     The parent is gone when `getppid()` changes: the kernel re-parents an orphan to init or to the
     nearest subreaper (systemd user instances are one), so `getppid() == 1` alone would not do. Dagster
     watches its own log-tailing processes the same way. Polling holds no lock and reads no file.
     """
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -243,7 +243,7 @@ def orphaned(dead):
     stopped = [p.pid for p in stop_descendants(grace_s=1.0)]
     print(dead, stubborn.pid, stubborn.pid in stopped, stubborn.wait(timeout=30), flush=True)
     os._exit(0)
-watch_parent(orphaned, poll_s=0.1)
+watch_parent(orphaned, parent=os.getppid(), poll_s=0.1)
 print("watching", os.getpid(), stubborn.pid, flush=True)
 time.sleep(300)
 """

@@ -14,7 +14,8 @@ So each step process watches its parent, the run's process (`guard_run_processes
 step process
   1. stops its own descendants (dbt and whatever else it started): SIGTERM, then SIGKILL,
   2. marks the run FAILED with the reason, unless it has already ended (one step process does it,
-     under a lock named by the run id, when several are running),
+     under a lock named by the run id, when several are running; when a code server launched the
+     run's process, that server is given a few seconds to fail the run first, so it fails once),
   3. frees the run's pool slots, so the pools it held are usable at once,
   4. exits.
 All of it is bounded: after `HARD_EXIT_S` seconds the process exits whatever is still pending.
@@ -29,6 +30,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +44,8 @@ POLL_S = 0.5  # how often a step process looks for its parent
 STOP_GRACE_S = 3.0  # how long descendants get between SIGTERM and SIGKILL
 HARD_EXIT_S = 30.0  # after the parent died, the step process exits by then whatever is pending
 EXIT_CODE = 70  # EX_SOFTWARE: the step process did not finish its step
+LAUNCHED_MESSAGE = "Started process for run"  # how a code server's run worker announces itself
+LAUNCHER_GRACE_S = 5.0  # how long a code server gets to fail the run of a worker it launched
 
 _guarded: set[str] = set()  # run ids this process already watches for
 
@@ -53,30 +57,51 @@ def guard_run_processes(context: dg.InitResourceContext) -> None:
     instance, run_id = context.instance, context.run_id
     if instance is None or run_id is None or run_id in _guarded:
         return
-    parent = os.getppid()
-    if not _is_step_process_of(instance, run_id, parent):
+    # The parent it was started by: a step process still loading when the run's process was killed
+    # has already been re-parented by the time it gets here, and must end at once.
+    origin = multiprocessing.parent_process()
+    if origin is None or origin.pid is None or not _is_step_process_of(instance, run_id, origin.pid):
         return
     _guarded.add(run_id)
-    watch_parent(lambda dead: _on_run_process_died(instance, run_id, dead), poll_s=POLL_S)
+    watch_parent(lambda dead: _on_run_process_died(instance, run_id, dead), parent=origin.pid, poll_s=POLL_S)
 
 
 def _is_step_process_of(instance: dg.DagsterInstance, run_id: str, parent: int) -> bool:
-    """Whether this process is a step process that the run's multiprocess executor started.
+    """Whether this process, a multiprocessing child of `parent`, is a step process that the run's
+    multiprocess executor started.
 
-    Any multiprocessing child has a parent process; only a step process has as parent the process
-    that logged "Executing steps using multiprocess executor (pid: N)" for this run. A run worker that
-    a code server started is a multiprocessing child too, but of the code server: it is left alone.
+    Only a step process has as parent the process that logged "Executing steps using multiprocess
+    executor (pid: N)" for this run. A run worker that a code server started is a multiprocessing
+    child too, but of the code server: it is left alone.
     """
-    if multiprocessing.parent_process() is None:
-        return False
+    return bool(_run_events_of_pid(instance, run_id, parent))
+
+
+def _run_events_of_pid(instance: dg.DagsterInstance, run_id: str, pid: int) -> list[str]:
+    """The messages of the run's engine events (not a step's) that name process `pid`."""
+    found = []
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         event = entry.dagster_event
         if event is None or event.step_key is not None:
             continue
-        pid = (event.engine_event_data.metadata or {}).get("pid")
-        if pid is not None and str(getattr(pid, "value", pid)) == str(parent):
-            return True
-    return False
+        value = (event.engine_event_data.metadata or {}).get("pid")
+        if value is not None and str(getattr(value, "value", value)) == str(pid):
+            found.append(event.message or "")
+    return found
+
+
+def _wait_for_launcher(instance: dg.DagsterInstance, run_id: str, dead_pid: int) -> None:
+    """A run's process that a code server launched ("Started process for run (pid: N)") is watched by
+    it: it fails the run within a second of the process's death. Leave it that time, so the run gets
+    one failure, and fail the run here only when the code server died too."""
+    if not any(m.startswith(LAUNCHED_MESSAGE) for m in _run_events_of_pid(instance, run_id, dead_pid)):
+        return
+    deadline = time.monotonic() + LAUNCHER_GRACE_S
+    while time.monotonic() < deadline:
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            return
+        time.sleep(POLL_S)
 
 
 def _on_run_process_died(instance: dg.DagsterInstance, run_id: str, dead_pid: int) -> None:
@@ -99,6 +124,7 @@ def _end_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int) -> None:
 
 
 def _fail_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int, stopped: list[Proc]) -> None:
+    _wait_for_launcher(instance, run_id, dead_pid)
     with _run_lock(run_id):
         run = instance.get_run_by_id(run_id)
         if run is None or run.is_finished:
