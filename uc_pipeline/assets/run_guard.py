@@ -19,6 +19,11 @@ step process
   3. frees the run's pool slots, so the pools it held are usable at once,
   4. exits.
 All of it is bounded: after `HARD_EXIT_S` seconds the process exits whatever is still pending.
+
+Not covered: a run killed while none of its step processes is alive (between steps, or with the
+in-process executor) stays STARTED when it was started from the CLI; a code server or the UI's
+"Terminate" (forced) ends it. dagster-dbt starts dbt without a hook for a parent-death signal, so a
+dbt run by the in-process executor is not stopped either; the multiprocess executor is the default.
 """
 
 from __future__ import annotations
