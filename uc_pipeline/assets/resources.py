@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from uc_pipeline.assets.run_guard import guard_run_processes
 from uc_pipeline.connections import Connection, load_connections
 from uc_pipeline.http import HttpSettings
 from uc_pipeline.settings import default_limiter_url
@@ -27,6 +28,9 @@ class PipelineResource(dg.ConfigurableResource):
     http_max_response_mb: float = Field(
         default=32.0, description="Largest response body read, in MB (decoded); a bigger one fails the partition."
     )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        guard_run_processes(context)  # a step process ends with its run's process (run_guard.py)
 
     @property
     def data_path(self) -> Path:
