@@ -36,7 +36,7 @@ def build_definitions() -> dg.Definitions:
 
     partitioned = dg.AssetSelection.assets(*extract_assets, dbt_daily_models)
     publish = dg.AssetSelection.assets(dbt_history_views, *serving_assets)
-    daily_job = build_daily_job(partitioned, partitions)
+    daily_job = build_daily_job(partitioned)
     publish_job = dg.define_asset_job(
         "publish",
         selection=publish,

@@ -16,7 +16,7 @@ from uc_pipeline.assets.schedules import LOOKBACK_ENV, build_daily_job, build_da
 def evaluate(run_at: datetime, first_partition: date = date(2026, 1, 1)) -> dg.RunRequest | dg.SkipReason:
     partitions = daily_partitions(first_partition)
     assets = build_extract_assets(partitions)
-    job = build_daily_job(dg.AssetSelection.assets(*assets), partitions)
+    job = build_daily_job(dg.AssetSelection.assets(*assets))
     schedule = build_daily_schedule(job, partitions)
     dg.Definitions(assets=assets, jobs=[job], schedules=[schedule])  # the definitions must validate
     context = dg.build_schedule_context(scheduled_execution_time=run_at)
