@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from uc_pipeline.assets.extract import BACKFILL_POLICY, OWNERS
 from uc_pipeline.assets.partitions import day_key, partition_days
@@ -55,10 +55,12 @@ class UcDbtTranslator(DagsterDbtTranslator):
         return OWNERS
 
 
-# Source tests run in the warehouse run's `dbt build` (a failing one fails that build) rather than as checks
-# of the extract assets: as checks they pull the dbt step into every extract run (about 15 s each).
+# Source tests (the landing zone's own) run with the whole-history views, over every landed file, and a
+# failing one fails that run. As checks of the extract assets they would pull a dbt step into every
+# extract run (about 15 s each), and in the partitioned build they would be reported as stray observations.
 TRANSLATOR = UcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False))
 VIEWS_TRANSLATOR = TRANSLATOR
+SOURCE_TESTS = "source:*"
 
 
 def _set_env(values: Mapping[str, str | None]) -> None:
@@ -119,10 +121,12 @@ def _with_row_counts(events: Iterator[Any], warehouse: str) -> Iterator[Any]:
             con.close()
 
 
-def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_dbt_assets(
+    partitions_def: dg.PartitionsDefinition, project: DbtProject = dbt_project
+) -> list[dg.AssetsDefinition]:
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
-        project=dbt_project,
+        manifest=project.manifest_path,
+        project=project,
         exclude=UNPARTITIONED,
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=partitions_def,
@@ -134,12 +138,14 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsD
         days = partition_days(context)
         # Unit tests have static inputs: CI and a plain `dbt build` run them, not every partition.
         with window_env(day_key(days[0]), day_key(days[-1])):
-            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test", "--exclude", SOURCE_TESTS], context=context
+            )
         yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)))
 
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
-        project=dbt_project,
+        manifest=project.manifest_path,
+        project=project,
         select=UNPARTITIONED,
         dagster_dbt_translator=VIEWS_TRANSLATOR,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -151,6 +157,9 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsD
     ) -> Iterator[Any]:
         with window_env():  # whatever the process environment holds: these views cover every day
             invocation = dbt.cli(["build"], context=context)
-        yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)))
+            yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)))
+            # Not streamed: tests of sources have no asset check here; a failing one fails the step.
+            dbt.cli(["test", "--select", SOURCE_TESTS], manifest=project.manifest_path).wait()
+            context.log.info("dbt source tests over the whole landing zone passed")
 
     return [dbt_daily_models, dbt_history_views]
