@@ -1,4 +1,4 @@
-"""The production instance (`dagster.yaml`): runs, events and partition status stored in PostgreSQL."""
+"""The production instance (`deploy/dagster.yaml`): runs, events and partition status stored in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def postgres_instance(postgres_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
-    """A DagsterInstance from the repository's dagster.yaml, on a fresh database of the local server."""
+    """A DagsterInstance from the repository's deploy/dagster.yaml, on a fresh database of the local server."""
     db_name = f"uc_dagster_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(postgres_dsn, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as con:
@@ -38,7 +38,7 @@ def postgres_instance(postgres_dsn: str, tmp_path: Path, monkeypatch: pytest.Mon
         monkeypatch.setenv(var, value)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     instance = dg.DagsterInstance.from_config(str(home))
     db = sa.create_engine(url.set(database=db_name), poolclass=sa.pool.NullPool)
     try:
