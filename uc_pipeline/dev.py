@@ -14,11 +14,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from uc_pipeline.assets.schedules import AUTOMATION_ENV
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, REPO_DIR
@@ -87,9 +89,38 @@ def _reset_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def start_process(args: list[str], env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+class Output:
+    """Copies the children's output to ours until the stop begins; after it, what they print while being
+    interrupted (e.g. a code server stopped halfway through loading) is noise, not news."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def follow(self, stream: IO[bytes]) -> None:
+        def copy() -> None:
+            for line in iter(stream.readline, b""):
+                if not self.stopping.is_set():
+                    sys.stdout.buffer.write(line)
+                    sys.stdout.flush()
+            stream.close()
+
+        thread = threading.Thread(target=copy, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def join(self, timeout_s: float = 5.0) -> None:
+        for thread in self._threads:
+            thread.join(timeout_s)
+
+
+def start_process(args: list[str], env: Mapping[str, str], output: Output) -> subprocess.Popen[bytes]:
     """A child in its own process group (so stopping it reaches the code server it starts)."""
-    return subprocess.Popen(args, env=dict(env), cwd=REPO_DIR, start_new_session=True, preexec_fn=_reset_signals)
+    proc = subprocess.Popen(args, env=dict(env), cwd=REPO_DIR, start_new_session=True, preexec_fn=_reset_signals,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    output.follow(proc.stdout)
+    return proc
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]], timeout_s: float = STOP_TIMEOUT_S) -> None:
@@ -162,9 +193,10 @@ def run_dev(
         print(f"Dagster UI: http://{host}:{port} (DAGSTER_HOME={home}); schedule and sensors start stopped",
               flush=True)
         print("Press Ctrl-C to stop.", flush=True)
+        output = Output()
         processes = [
-            start_process([str(bin_dir / "dagster-webserver"), "-h", host, "-p", str(port), *location], env),
-            start_process([str(bin_dir / "dagster-daemon"), "run", *location], env),
+            start_process([str(bin_dir / "dagster-webserver"), "-h", host, "-p", str(port), *location], env, output),
+            start_process([str(bin_dir / "dagster-daemon"), "run", *location], env, output),
         ]
         try:
             while all(p.poll() is None for p in processes):
@@ -177,4 +209,7 @@ def run_dev(
             print("stopping Dagster and the sandbox ...", flush=True)
             return 0
         finally:
+            output.stopping.set()
             stop_processes(processes)
+            output.join()
+            print("stopped.", flush=True)
