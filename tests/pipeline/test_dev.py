@@ -163,6 +163,8 @@ def test_ctrl_c_stops_dagster_and_the_sandbox(dev: dict) -> None:
 def take_screenshots(url: str, folder: Path) -> None:
     """The UI after the runs, for the record (only when UC_SCREENSHOT_DIR is set and Chromium exists)."""
     folder.mkdir(parents=True, exist_ok=True)
+    # what the UI's "Skip" on its first-visit newsletter prompt records, so that it does not cover the pages
+    httpx.post(f"{url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=30)
     pages = {
         "asset-graph": "/asset-groups",
         "raw-aircall-calls-partitions": "/assets/raw/aircall/calls?view=partitions",
@@ -171,6 +173,8 @@ def take_screenshots(url: str, folder: Path) -> None:
         "backfills": "/overview/backfills",
         "automation": "/automation",
         "uc-call": "/assets/uc/uc_call",
+        "uc-call-checks": "/assets/uc/uc_call?view=checks",
+        "raw-views": "/assets/raw_views",
     }
     for name, path in pages.items():
         subprocess.run(
