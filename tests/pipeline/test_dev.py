@@ -63,11 +63,14 @@ def listening(port: int) -> bool:
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     data = tmp_path_factory.mktemp("day2") / "data"
     cli = [sys.executable, "-m", "uc_pipeline.cli"]
+    # as a user runs it: no DAGSTER_HOME exported, so the demo's runs go to <data>/dagster_home, which dev serves
+    user_env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     demo = subprocess.run([*cli, "demo", "--data-dir", str(data), "--days", "2", "--calls-per-day",
-                           str(CALLS_PER_DAY)], capture_output=True, text=True, timeout=1200)
+                           str(CALLS_PER_DAY)], capture_output=True, text=True, timeout=1200, env=user_env)
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     port, sandbox_port = free_port(), free_port()
     log = (data.parent / "dev.log").open("w")
+    assert (data / "dagster_home" / "storage").is_dir()
     proc = subprocess.Popen(
         [*cli, "dev", "--data-dir", str(data), "--port", str(port), "--sandbox-port", str(sandbox_port),
          "--calls-per-day", str(CALLS_PER_DAY)],
