@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from uc_pipeline.assets.extract import build_extract_assets
 from uc_pipeline.sandbox import Sandbox
@@ -37,6 +38,10 @@ dbt_keys = [k for k in job.asset_layer.executable_asset_keys if not (k.path[0] =
 result = job.execute_in_process(asset_selection=dbt_keys, partition_key=sys.argv[1],
                                 instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 failures = [e.event_specific_data.error.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+(mat,) = [m for m in result.get_asset_materialization_events() if m.asset_key == dg.AssetKey(["uc", "uc_call"])]
+meta = mat.materialization.metadata
+types = {c.name: c.type for c in meta["dagster/column_schema"].value.columns}
+print("UC_CALL", meta["dagster/row_count"].value, types["start_at"], types["call_date"], sep="|")
 print("OK" if result.success else "FAILED\\n" + "\\n".join(failures))
 """
 
@@ -95,6 +100,14 @@ def test_two_dbt_builds_on_two_data_dirs_at_once_both_pass(tmp_path: Path) -> No
         outputs = [b.communicate(timeout=900)[0] for b in builds]
     for data, out in zip((env.data_dir, other), outputs, strict=True):
         assert out.rstrip().endswith("OK"), out[-3000:]
+        # the model's materialization carries its row count and its columns' warehouse types
+        _, rows, start_type, date_type = next(x for x in out.splitlines() if x.startswith("UC_CALL|")).split("|")
+        con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+        try:
+            assert int(rows) == con.execute("select count(*) from uc.uc_call").fetchone()[0] > 0
+        finally:
+            con.close()
+        assert (start_type, date_type) == ("TIMESTAMP WITH TIME ZONE", "DATE")
         assert (data / "dbt" / "target" / "manifest.json").exists()
         assert list((data / "dbt" / "target").glob("dbt_daily_models-*/dbt.log"))
     # nothing of either build went to the project's own target folder

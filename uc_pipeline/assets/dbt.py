@@ -155,12 +155,12 @@ def window_env(start: str | None = None, end: str | None = None) -> Iterator[Non
         _set_env(saved)
 
 
-def column_descriptions(manifest_path: Path) -> dict[str, dict[str, str]]:
-    """relation name -> column -> its dbt description, from the manifest."""
+def relations(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """dbt unique id -> (relation name, column -> its dbt description), from the manifest."""
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     return {
-        node["relation_name"]: {c: (props.get("description") or "") for c, props in node["columns"].items()}
-        for node in manifest["nodes"].values()
+        uid: (node["relation_name"], {c: (props.get("description") or "") for c, props in node["columns"].items()})
+        for uid, node in manifest["nodes"].items()
         if node.get("relation_name") and node["resource_type"] in ("model", "seed", "snapshot")
     }
 
@@ -187,19 +187,19 @@ def _with_row_counts(events: Iterator[Any], warehouse: str, manifest_path: Path 
             yield event
     counts: dict[str, int] = {}
     schemas: dict[str, dg.TableSchema] = {}
-    described = column_descriptions(manifest_path) if manifest_path and manifest_path.exists() else {}
+    known = relations(manifest_path) if manifest_path and manifest_path.exists() else {}
     try:
         con = duckdb.connect(warehouse, read_only=True)
     except duckdb.Error:
         con = None
     try:
         for event in held:
-            relation = (event.metadata or {}).get("dagster_dbt/relation_name")
-            name = getattr(relation, "value", relation)
+            unique_id = (event.metadata or {}).get("unique_id")
+            name, described = known.get(str(getattr(unique_id, "value", unique_id)), (None, {}))
             if con is not None and name and name not in counts:
                 with contextlib.suppress(duckdb.Error):
                     counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
-                    schemas[name] = _column_schema(con, name, described.get(name, {}))
+                    schemas[name] = _column_schema(con, name, described)
             if name in counts:
                 extra = {"dagster/row_count": counts[name]}
                 if name in schemas:
