@@ -1,5 +1,9 @@
 """Shared test setup: an isolated environment per session and the PostgreSQL availability rule.
 
+Every session gets its own Dagster home and data directory (so dbt's target and logs, which follow the
+data directory) in a fresh temporary folder, whatever the shell exported: a user's `DAGSTER_HOME`,
+`UC_DATA_DIR` or connections file is never read or written by the tests.
+
 Tests of the Postgres-backed Dagster instance run against the server on 127.0.0.1:5432. Where no
 server is reachable they are skipped with the reason; in CI (`UC_REQUIRE_POSTGRES=1`) they fail.
 """
@@ -14,7 +18,12 @@ import pytest
 
 _SESSION_DIR = tempfile.mkdtemp(prefix="uc-tests-")
 os.environ["DO_NOT_TRACK"] = "1"
-os.environ.setdefault("DAGSTER_HOME", os.path.join(_SESSION_DIR, "dagster_home"))
+_INHERITED = ("UC_CONNECTIONS_FILE", "UC_LIMITER_URL", "DBT_TARGET_PATH", "DBT_LOG_PATH",
+              "UC_AUTOMATION_DEFAULT_STATUS")
+for _name in _INHERITED:
+    os.environ.pop(_name, None)
+os.environ["UC_DATA_DIR"] = os.path.join(_SESSION_DIR, "data")
+os.environ["DAGSTER_HOME"] = os.path.join(_SESSION_DIR, "dagster_home")
 os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 with open(os.path.join(os.environ["DAGSTER_HOME"], "dagster.yaml"), "w", encoding="utf-8") as fh:
     fh.write("telemetry:\n  enabled: false\n")

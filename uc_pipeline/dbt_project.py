@@ -1,5 +1,9 @@
 """The dbt project as dagster-dbt sees it (kept alone in this module so that
 `dagster-dbt project prepare-and-package --file uc_pipeline/dbt_project.py` can import it).
+
+dbt's target and log folders follow the data directory (`<data_dir>/dbt/target`): the parse, its
+partial-parse state and every run's artifacts belong to one data directory, so builds on two data
+directories at once (two tests, a test and the demo) never share a file.
 """
 
 from __future__ import annotations
@@ -19,7 +23,23 @@ _BIN = str(Path(sys.executable).parent)
 if (Path(_BIN) / "dbt").exists() and _BIN not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_TARGET_ENV = "DBT_TARGET_PATH"  # dagster-dbt puts each run's folder under it; dbt's logs go there too
+
+
+def dbt_target_dir(base: Path | None = None) -> Path:
+    """Where dbt writes its parse, run artifacts and logs for the data directory `base`."""
+    return (base or data_dir()) / "dbt" / "target"
+
+
+def project_for(base: Path | None = None) -> DbtProject:
+    """The dbt project with its target folder under the data directory, which the dbt runs started in
+    this process use from now on (through `DBT_TARGET_PATH`, which dagster-dbt reads)."""
+    target = dbt_target_dir(base)
+    os.environ[DBT_TARGET_ENV] = str(target)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target)
+
+
+dbt_project = project_for()
 
 
 def _newest_source_mtime() -> float:
@@ -28,7 +48,7 @@ def _newest_source_mtime() -> float:
     return max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
 
 
-def ensure_manifest() -> None:
+def ensure_manifest(project: DbtProject = dbt_project) -> None:
     """Parse the project when its manifest is missing (fresh clone, CI), older than the project's files
     or parsed for another data directory.
 
@@ -36,15 +56,16 @@ def ensure_manifest() -> None:
     profile's environment, i.e. `UC_DATA_DIR`, is what it was: else every run parses the whole
     project again (about 2 s).
     """
-    manifest = dbt_project.manifest_path
+    manifest = project.manifest_path
     parsed_for = manifest.parent / "uc_data_dir.txt"
     current = str(data_dir())
     if (
-        dbt_project.preparer.using_dagster_dev()
+        project.preparer.using_dagster_dev()
         or not manifest.exists()
         or (manifest.stat().st_mtime < _newest_source_mtime())
         or not parsed_for.exists()
         or parsed_for.read_text() != current
     ):
-        dbt_project.preparer.prepare(dbt_project)
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        project.preparer.prepare(project)
         parsed_for.write_text(current)

@@ -17,7 +17,7 @@ from uc_pipeline.assets.partitions import daily_partitions, earliest_history_sta
 from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.assets.schedules import build_daily_job, build_daily_schedule, build_publish_automation
 from uc_pipeline.assets.serving import build_serving_assets
-from uc_pipeline.dbt_project import dbt_project, ensure_manifest
+from uc_pipeline.dbt_project import ensure_manifest, project_for
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, connections_file, data_dir
 
 
@@ -26,17 +26,18 @@ def build_definitions() -> dg.Definitions:
     # Absolute paths, so the dbt subprocess (which inherits the environment) resolves the same ones.
     os.environ[DATA_DIR_ENV] = str(data_dir())
     os.environ.setdefault(CONNECTIONS_FILE_ENV, str(connections_file()))
-    ensure_manifest()
+    project = project_for(data_dir())
+    ensure_manifest(project)
 
     partitions = daily_partitions(earliest_history_start(connections_file()))
     extract_assets = build_extract_assets(partitions)
-    dbt_daily_models, dbt_history_views = build_dbt_assets(partitions)
+    dbt_daily_models, dbt_history_views = build_dbt_assets(partitions, project)
     warehouse_models = [*dbt_daily_models.keys, *dbt_history_views.keys]
     serving_assets = build_serving_assets([k for k in warehouse_models if k.path[0] in ("uc", "reporting")])
 
     partitioned = dg.AssetSelection.assets(*extract_assets, dbt_daily_models)
     publish = dg.AssetSelection.assets(dbt_history_views, *serving_assets)
-    daily_job = build_daily_job(partitioned, partitions)
+    daily_job = build_daily_job(partitioned)
     publish_job = dg.define_asset_job(
         "publish",
         selection=publish,
@@ -52,7 +53,7 @@ def build_definitions() -> dg.Definitions:
                 data_dir=dg.EnvVar(DATA_DIR_ENV),
                 connections_file=dg.EnvVar(CONNECTIONS_FILE_ENV),
             ),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            "dbt": DbtCliResource(project_dir=project),
         },
     )
 

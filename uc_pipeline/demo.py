@@ -30,7 +30,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from uc_pipeline.report_data import OUTCOMES, WindowFigures, kpi_cells, kpi_headers, window_figures
-from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, serving_path
+from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, DEMO_CALLS_PER_DAY, serving_path
 
 LOCAL_INSTANCE_YAML = """\
 # Local Dagster instance of the demo (embedded SQLite storage). Production uses the repository's
@@ -48,7 +48,9 @@ def add_demo_arguments(parser: argparse.ArgumentParser, default_data: str = "dat
         "--data-dir", default=default_data, help="where landing, warehouse and snapshot go (default: ./data)"
     )
     parser.add_argument("--days", type=int, default=7, help="days to extract, ending yesterday (default 7)")
-    parser.add_argument("--calls-per-day", type=int, default=150, help="sandbox volume per connection and day")
+    parser.add_argument(
+        "--calls-per-day", type=int, default=DEMO_CALLS_PER_DAY, help="sandbox volume per connection and day"
+    )
     parser.add_argument(
         "--verbose", action="store_true", help="show dbt's and Dagster's output (default: <data-dir>/logs/demo.log)"
     )
@@ -189,7 +191,7 @@ def _summary(console: Console, data_dir: Path, start: date, end: date) -> None:
         console.print(table)
 
 
-def run_demo(data_dir: Path, days: int = 7, calls_per_day: int = 150, verbose: bool = False) -> int:
+def run_demo(data_dir: Path, days: int = 7, calls_per_day: int = DEMO_CALLS_PER_DAY, verbose: bool = False) -> int:
     """Run the demo; returns a process exit code."""
     console = Console(file=sys.stdout)  # the terminal, held before the jobs' output moves to the log
     data_dir = data_dir.resolve()
@@ -233,12 +235,12 @@ def run_demo(data_dir: Path, days: int = 7, calls_per_day: int = 150, verbose: b
                     return 1
     _summary(console, data_dir, start, end)
     paths = [
-        ("connections", f"{data_dir / 'connections.yaml'} (the sandbox's; it stopped with the demo)"),
+        ("connections", f"{data_dir / 'connections.yaml'} (the sandbox's; `uc-pipeline dev` serves it again)"),
         ("landing zone", str(data_dir / "landing")),
         ("warehouse", f"{data_dir / 'warehouse.duckdb'} (written by dbt only)"),
         ("serving", f"{serving_path(data_dir)} (open this one: duckdb -readonly {serving_path(data_dir)})"),
         ("KPI picture", f"{data_dir / 'reports' / 'kpi_last_30_days.png'} (same days; figures in .json beside it)"),
-        ("Dagster UI", f"DAGSTER_HOME={os.environ['DAGSTER_HOME']} UC_DATA_DIR={data_dir} dagster dev"),
+        ("Dagster UI", f"uc-pipeline dev --data-dir {data_dir} --calls-per-day {calls_per_day}"),
     ]
     for name, value in paths:
         console.print(f"{name:<13}: {value}", soft_wrap=True, highlight=False)

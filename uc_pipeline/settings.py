@@ -49,3 +49,6 @@ def state_dir(base: Path | None = None) -> Path:
 def default_limiter_url(base: Path | None = None) -> str:
     """`UC_LIMITER_URL` if set, else a SQLite limiter shared by the processes of this machine."""
     return os.environ.get(LIMITER_URL_ENV) or f"sqlite:///{state_dir(base) / 'ratelimit.sqlite'}"
+
+# The demo's sandbox volume per connection and day; `uc-pipeline dev` serves the same again.
+DEMO_CALLS_PER_DAY = 150

@@ -18,7 +18,6 @@ import pytest
 from uc_pipeline.assets.schedules import range_tags
 from uc_pipeline.providers import PROVIDER_IDS
 from uc_pipeline.sandbox import Sandbox
-from uc_pipeline.settings import DBT_PROJECT_DIR
 
 from .support import YESTERDAY, sandbox_env
 
@@ -106,7 +105,7 @@ def test_landing_to_marts_in_one_run_then_publish_under_a_bi_reader(location: tu
     # and started from the code location's parse of the project instead of parsing it again
     assert loads_of_day(env.data_dir / "warehouse.duckdb", FIRST_DAY) == first_day_loads
     assert not {"UC_START_DATE", "UC_END_DATE"} & set(os.environ)
-    (dbt_log,) = (DBT_PROJECT_DIR / "target").glob(f"dbt_daily_models-{second_daily.run_id[:7]}-*/dbt.log")
+    (dbt_log,) = (env.data_dir / "dbt" / "target").glob(f"dbt_daily_models-{second_daily.run_id[:7]}-*/dbt.log")
     log = dbt_log.read_text()
     assert "Partial parsing enabled" in log and "Unable to do partial parsing" not in log
     assert (env.data_dir / "reports" / "kpi_last_30_days.png").stat().st_size > 10_000

@@ -52,6 +52,14 @@ def test_three_days_land_exactly_the_ground_truth(tmp_path: Path, provider: str)
             assert check.check_name == TOTAL_CHECK and check.passed
         mats = result.asset_materializations_for_node(assets[0].op.name)
         assert {m.partition for m in mats} == {d.isoformat() for d in DAYS}
+        # one run covered three days; each partition's materialization reports that day's own records
+        stream = streams[0]
+        for m in mats:
+            day = next(d for d in DAYS if d.isoformat() == m.partition)
+            truth = env.sandbox.records(conn_id, stream, *day_bounds(day))
+            assert m.metadata["dagster/row_count"].value == len(truth), m.partition
+            (entry,) = m.metadata["partitions"].value
+            assert (entry["connection"], entry["day"], entry["records"]) == (conn_id, m.partition, len(truth))
 
 
 def test_failing_connection_does_not_stop_the_others(tmp_path: Path) -> None:

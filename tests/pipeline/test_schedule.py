@@ -10,13 +10,21 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from uc_pipeline.assets.extract import build_extract_assets
 from uc_pipeline.assets.partitions import daily_partitions
-from uc_pipeline.assets.schedules import LOOKBACK_ENV, build_daily_job, build_daily_schedule, lookback_days
+from uc_pipeline.assets.schedules import (
+    AUTOMATION_ENV,
+    LOOKBACK_ENV,
+    automation_running,
+    build_daily_job,
+    build_daily_schedule,
+    build_publish_automation,
+    lookback_days,
+)
 
 
 def evaluate(run_at: datetime, first_partition: date = date(2026, 1, 1)) -> dg.RunRequest | dg.SkipReason:
     partitions = daily_partitions(first_partition)
     assets = build_extract_assets(partitions)
-    job = build_daily_job(dg.AssetSelection.assets(*assets), partitions)
+    job = build_daily_job(dg.AssetSelection.assets(*assets))
     schedule = build_daily_schedule(job, partitions)
     dg.Definitions(assets=assets, jobs=[job], schedules=[schedule])  # the definitions must validate
     context = dg.build_schedule_context(scheduled_execution_time=run_at)
@@ -53,3 +61,26 @@ def test_bad_lookback_value_says_what_to_set(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv(LOOKBACK_ENV, "three")
     with pytest.raises(ValueError, match="UC_LOOKBACK_DAYS='three' is not a whole number"):
         lookback_days()
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "RUNNING"), ("stopped", "STOPPED"), ("running", "RUNNING")])
+def test_schedule_and_sensor_default_status_is_explicit(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: str
+) -> None:
+    if value is None:
+        monkeypatch.delenv(AUTOMATION_ENV, raising=False)
+    else:
+        monkeypatch.setenv(AUTOMATION_ENV, value)
+    partitions = daily_partitions(date(2026, 1, 1))
+    assets = build_extract_assets(partitions)
+    selection = dg.AssetSelection.assets(*assets)
+    schedule = build_daily_schedule(build_daily_job(selection), partitions)
+    sensor = build_publish_automation(selection)
+    assert schedule.default_status.value == expected
+    assert sensor.default_status.value == expected
+
+
+def test_a_misspelt_default_status_says_what_to_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(AUTOMATION_ENV, "off")
+    with pytest.raises(ValueError, match="use running .* or stopped"):
+        automation_running()

@@ -8,13 +8,16 @@ dbt tests become asset checks.
 """
 
 import contextlib
+import json
 import os
+import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from uc_pipeline.assets.extract import BACKFILL_POLICY, OWNERS
 from uc_pipeline.assets.partitions import day_key, partition_days
@@ -28,15 +31,45 @@ UNPARTITIONED = "tag:unpartitioned"
 LAYER_GROUPS = {"uc": "unified", "reporting": "reporting", "seeds": "unified"}
 
 
+LEADING_COMMENT = re.compile(r"\s*\{#-?(.*?)-?#\}", re.S)
+RAW_VIEWS = "raw_views"  # not `raw`: `raw/<provider>/<stream>` are the extract assets (the landed files)
+
+
+def escape_markdown_tags(text: str) -> str:
+    """`<provider>` outside code spans becomes `&lt;provider&gt;`, which Markdown shows instead of dropping."""
+    parts = text.split("`")
+    return "`".join(p if i % 2 else p.replace("<", "&lt;").replace(">", "&gt;") for i, p in enumerate(parts))
+
+
+def describe_test(test: str, kwargs: Mapping[str, Any]) -> str:
+    """What a generic dbt test asserts, from its name and arguments."""
+    column = kwargs.get("column_name")
+    columns = ", ".join(f"`{c}`" for c in kwargs.get("columns") or [])
+    known = {
+        "not_null": f"`{column}` is never NULL.",
+        "unique": f"`{column}` is unique.",
+        "accepted_values": f"`{column}` is one of {', '.join(map(str, kwargs.get('values') or []))}.",
+        "relationships": f"every `{column}` exists in `{kwargs.get('field')}` of {kwargs.get('to', '')}.",
+        "not_null_columns": f"none of {columns} is NULL.",
+        "accepted_values_columns": f"{columns} take only the accepted values.",
+        "unique_combination": f"no two rows share {columns} (the grain).",
+        "matches_field_coverage": "NULL exactly where uc_field_coverage says a provider does not supply a field.",
+    }
+    return f"dbt test `{test}`: " + known.get(test, "see the dbt project.").replace("{{ ref(", "").replace(") }}", "")
+
+
 class UcDbtTranslator(DagsterDbtTranslator):
-    """Asset keys `<schema>/<model>`; staging and raw views grouped with their provider."""
+    """Asset keys `<schema>/<model>` (the raw views `raw_views/<model>`); staging and raw views grouped with
+    their provider; descriptions of models, seeds and tests readable in the catalog."""
+
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         meta_key = (dbt_resource_props.get("meta") or {}).get("dagster", {}).get("asset_key")
         if meta_key:
             return dg.AssetKey(meta_key)
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
-            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+            schema = dbt_resource_props["schema"]
+            return dg.AssetKey([RAW_VIEWS if schema == "raw" else schema, dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -54,10 +87,46 @@ class UcDbtTranslator(DagsterDbtTranslator):
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return OWNERS
 
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The dbt description, else the model's leading `{#- ... -#}` comment, else what a seed holds;
+        never the raw SQL and its Jinja. `<placeholders>` are escaped so that Markdown shows them."""
+        text = (dbt_resource_props.get("description") or "").strip()
+        if not text:
+            comment = LEADING_COMMENT.match(dbt_resource_props.get("raw_code") or "")
+            text = " ".join(comment.group(1).split()) if comment else ""
+        if not text and dbt_resource_props["resource_type"] == "seed":
+            text = f"dbt seed `{dbt_resource_props.get('original_file_path', dbt_resource_props['name'])}`."
+            provider = dbt_resource_props["name"].split("_", 1)[0]
+            if dbt_resource_props["name"].endswith("_field_coverage") and provider in PROVIDER_IDS:
+                text = (f"Which unified fields {provider} supplies (native, derived or unavailable), per model "
+                        f"and column; `uc_field_coverage` unions these. From {text[9:]}")
+        if dbt_resource_props.get("schema") == "raw" and dbt_resource_props["resource_type"] == "model":
+            text += f" The DuckDB view `raw.{dbt_resource_props['name']}` over the landed Parquet files."
+        return escape_markdown_tags(text.strip() or f"dbt {dbt_resource_props['resource_type']} "
+                                    f"`{dbt_resource_props['name']}`.")
 
-# Source tests belong to one dbt asset only (the partitioned build runs them), else their checks repeat.
-TRANSLATOR = UcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
-VIEWS_TRANSLATOR = UcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False))
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks with a description saying what they assert. The names stay dbt's: dagster-dbt
+        matches a test's result to its check by the test's name."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or {}
+        if spec is None or spec.description:
+            return spec
+        meta = node.get("test_metadata") or {}
+        description = node.get("description") or (
+            describe_test(meta["name"], meta.get("kwargs") or {}) if meta else f"dbt singular test `{node['name']}`."
+        )
+        return spec._replace(description=description)
+
+
+# Source tests (the landing zone's own) run with the whole-history views, over every landed file, and a
+# failing one fails that run. As checks of the extract assets they would pull a dbt step into every
+# extract run (about 15 s each), and in the partitioned build they would be reported as stray observations.
+TRANSLATOR = UcDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=False))
+VIEWS_TRANSLATOR = TRANSLATOR
+SOURCE_TESTS = "source:*"
 
 
 def _set_env(values: Mapping[str, str | None]) -> None:
@@ -86,10 +155,29 @@ def window_env(start: str | None = None, end: str | None = None) -> Iterator[Non
         _set_env(saved)
 
 
-def _with_row_counts(events: Iterator[Any], warehouse: str) -> Iterator[Any]:
-    """Pass dbt's events through, adding `dagster/row_count` to each materialized table or view.
+def relations(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """dbt unique id -> (relation name, column -> its dbt description), from the manifest."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return {
+        uid: (node["relation_name"], {c: (props.get("description") or "") for c, props in node["columns"].items()})
+        for uid, node in manifest["nodes"].items()
+        if node.get("relation_name") and node["resource_type"] in ("model", "seed", "snapshot")
+    }
 
-    The counts are read after dbt exits: DuckDB allows one writer, so no query may run during the build.
+
+def _column_schema(con: duckdb.DuckDBPyConnection, relation: str, descriptions: Mapping[str, str]) -> dg.TableSchema:
+    """The relation's columns with their DuckDB types (from the warehouse) and dbt descriptions."""
+    rows = con.execute(f"describe {relation}").fetchall()
+    return dg.TableSchema(columns=[
+        dg.TableColumn(name=row[0], type=str(row[1]), description=descriptions.get(row[0]) or None) for row in rows
+    ])
+
+
+def _with_row_counts(events: Iterator[Any], warehouse: str, manifest_path: Path | None = None) -> Iterator[Any]:
+    """Pass dbt's events through, adding `dagster/row_count` and the column types (`dagster/column_schema`)
+    to each materialized table or view.
+
+    They are read after dbt exits: DuckDB allows one writer, so no query may run during the build.
     """
     held: list[Any] = []
     for event in events:
@@ -98,19 +186,25 @@ def _with_row_counts(events: Iterator[Any], warehouse: str) -> Iterator[Any]:
         else:
             yield event
     counts: dict[str, int] = {}
+    schemas: dict[str, dg.TableSchema] = {}
+    known = relations(manifest_path) if manifest_path and manifest_path.exists() else {}
     try:
         con = duckdb.connect(warehouse, read_only=True)
     except duckdb.Error:
         con = None
     try:
         for event in held:
-            relation = (event.metadata or {}).get("dagster_dbt/relation_name")
-            name = getattr(relation, "value", relation)
+            unique_id = (event.metadata or {}).get("unique_id")
+            name, described = known.get(str(getattr(unique_id, "value", unique_id)), (None, {}))
             if con is not None and name and name not in counts:
                 with contextlib.suppress(duckdb.Error):
                     counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+                    schemas[name] = _column_schema(con, name, described)
             if name in counts:
-                yield event.with_metadata({**(event.metadata or {}), "dagster/row_count": counts[name]})
+                extra = {"dagster/row_count": counts[name]}
+                if name in schemas:
+                    extra["dagster/column_schema"] = schemas[name]
+                yield event.with_metadata({**(event.metadata or {}), **extra})
             else:
                 yield event
     finally:
@@ -118,10 +212,12 @@ def _with_row_counts(events: Iterator[Any], warehouse: str) -> Iterator[Any]:
             con.close()
 
 
-def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+def build_dbt_assets(
+    partitions_def: dg.PartitionsDefinition, project: DbtProject = dbt_project
+) -> list[dg.AssetsDefinition]:
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
-        project=dbt_project,
+        manifest=project.manifest_path,
+        project=project,
         exclude=UNPARTITIONED,
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=partitions_def,
@@ -133,12 +229,14 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsD
         days = partition_days(context)
         # Unit tests have static inputs: CI and a plain `dbt build` run them, not every partition.
         with window_env(day_key(days[0]), day_key(days[-1])):
-            invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
-        yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)))
+            invocation = dbt.cli(
+                ["build", "--exclude-resource-type", "unit_test", "--exclude", SOURCE_TESTS], context=context
+            )
+        yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)), project.manifest_path)
 
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
-        project=dbt_project,
+        manifest=project.manifest_path,
+        project=project,
         select=UNPARTITIONED,
         dagster_dbt_translator=VIEWS_TRANSLATOR,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -150,6 +248,9 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsD
     ) -> Iterator[Any]:
         with window_env():  # whatever the process environment holds: these views cover every day
             invocation = dbt.cli(["build"], context=context)
-        yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)))
+            yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)), project.manifest_path)
+            # Not streamed: tests of sources have no asset check here; a failing one fails the step.
+            dbt.cli(["test", "--select", SOURCE_TESTS], manifest=project.manifest_path).wait()
+            context.log.info("dbt source tests over the whole landing zone passed")
 
     return [dbt_daily_models, dbt_history_views]

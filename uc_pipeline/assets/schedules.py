@@ -20,6 +20,16 @@ from uc_pipeline.assets.partitions import day_key, parse_day_key
 LOOKBACK_ENV = "UC_LOOKBACK_DAYS"
 DEFAULT_LOOKBACK_DAYS = 3
 DAILY_CRON = "30 2 * * *"  # 02:30 UTC: providers' late records (RingCentral: +30 s) are in by then
+# `stopped` starts the schedule and sensors stopped (`uc-pipeline dev`, against the sandbox); default running.
+AUTOMATION_ENV = "UC_AUTOMATION_DEFAULT_STATUS"
+
+
+def automation_running() -> bool:
+    """Whether the schedule and sensors start running (production) or stopped (`uc-pipeline dev`)."""
+    raw = os.environ.get(AUTOMATION_ENV, "running").strip().lower()
+    if raw not in ("running", "stopped"):
+        raise ValueError(f"{AUTOMATION_ENV}={raw!r}: use running (the default) or stopped")
+    return raw == "running"
 
 
 def lookback_days() -> int:
@@ -44,13 +54,11 @@ def range_tags(start: date, end: date) -> dict[str, str]:
     return {ASSET_PARTITION_RANGE_START_TAG: day_key(start), ASSET_PARTITION_RANGE_END_TAG: day_key(end)}
 
 
-def build_daily_job(
-    partitioned: dg.AssetSelection, partitions_def: dg.DailyPartitionsDefinition
-) -> dg.UnresolvedAssetJobDefinition:
+def build_daily_job(partitioned: dg.AssetSelection) -> dg.UnresolvedAssetJobDefinition:
+    """The job's partitions are its assets' (every selected asset shares the daily partitions)."""
     return dg.define_asset_job(
         "daily_refresh",
         selection=partitioned,
-        partitions_def=partitions_def,
         description="Extract yesterday (plus the lookback days) for every connection, then update the "
         "partitioned dbt models for those days.",
     )
@@ -68,7 +76,7 @@ def build_daily_schedule(
         name="daily_refresh_schedule",
         description=f"Daily at 02:30 UTC: yesterday plus ${LOOKBACK_ENV} (default {DEFAULT_LOOKBACK_DAYS}) "
         "earlier days.",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=dg.DefaultScheduleStatus.RUNNING if automation_running() else dg.DefaultScheduleStatus.STOPPED,
     )
     def daily_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         run_day = (context.scheduled_execution_time or datetime.now()).date()
@@ -87,7 +95,7 @@ def build_publish_automation(publish: dg.AssetSelection) -> dg.AutomationConditi
     return dg.AutomationConditionSensorDefinition(
         "publish_after_warehouse_update",
         target=publish,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=dg.DefaultSensorStatus.RUNNING if automation_running() else dg.DefaultSensorStatus.STOPPED,
         minimum_interval_seconds=60,
         description="Rebuilds the history views, the serving snapshot and the KPI picture after the "
         "warehouse models change.",
