@@ -5,7 +5,9 @@
   agent (`Accept`) or transfer the call to one (`TransferCall`), as a list of structs, and
   `transfer_legs`, the record's number of `TransferCall` legs (NULL without legs: Simple view). The
   other legs, mostly master legs repeating the record's own parties, are two thirds of all legs in
-  the sandbox's data; storing every leg made this table's biggest column. Times are ISO-8601 with
+  the sandbox's data; storing every leg made this table's biggest column. Leg types come from
+  seeds/enums/ringcentral_enums.csv (`leg_type`: AGENT = `Accept`, TRANSFER = `TransferCall`);
+  `unknown_leg_types` lists the record's leg types the seed does not know. Times are ISO-8601 with
   `Z` (ms). The version with the latest `lastModifiedTime` (then the latest extraction) wins.
 -#}
 {{ config(
@@ -17,10 +19,19 @@
 
 {%- set landed_records = landing_source('ringcentral', 'call_log') %}
 
-with landed as (
+with leg_types as (
+    select
+        list(value) as known,
+        list(value) filter (where meaning = 'AGENT') as agent,
+        list(value) filter (where meaning = 'TRANSFER') as transfer
+    from {{ uc_enum('ringcentral', 'leg_type') }}
+),
+
+landed as (
     -- each record is parsed once, into typed fields and structs
     select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "extension": {"id": "VARCHAR"}, "recording": {"id": "VARCHAR"}, "message": {"id": "VARCHAR", "type": "VARCHAR"}, "legs": [{"legType": "VARCHAR", "master": "VARCHAR", "legIndex": "VARCHAR", "startTime": "VARCHAR", "result": "VARCHAR", "extension": {"id": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}}]}') as r
     from {{ landed_records }}
+    cross join leg_types
 ),
 
 parsed as (
@@ -53,7 +64,8 @@ parsed as (
         list_transform(
             list_filter(
                 r.legs,
-                lambda l: l.legType in ('Accept', 'TransferCall') and not coalesce(cast(l.master as boolean), false)
+                lambda l: (list_contains(agent, l.legType) or list_contains(transfer, l.legType))
+                    and not coalesce(cast(l.master as boolean), false)
             ),
             lambda l: {
                 'leg_type': l.legType,
@@ -67,7 +79,10 @@ parsed as (
                 'to_extension_number': l."to".extensionNumber
             }
         ) as agent_legs,
-        len(list_filter(r.legs, lambda l: l.legType = 'TransferCall')) as transfer_legs,
+        len(list_filter(r.legs, lambda l: list_contains(transfer, l.legType))) as transfer_legs,
+        nullif(list_distinct(list_filter(
+            list_transform(r.legs, lambda l: l.legType), lambda t: t is not null and not list_contains(known, t)
+        )), []) as unknown_leg_types,
         _extracted_at,
         "date" as landed_date
     from landed
