@@ -9,6 +9,10 @@
   uc_enum(provider, field)
       The seed's rows of one field as a subquery (value, meaning, missed_reason_group), to left join on
       the provider's value: a NULL `meaning` after the join on a non-NULL value is an unknown value.
+  uc_enum_values(provider, field, meaning=none)
+      The seed's values of one field (of one meaning) as a SQL list literal, read when the model runs
+      (the seed is built before: the model refs it). For per-element tests inside list lambdas, where
+      a joined list would be copied into every element; `[]` while dbt parses.
   uc_unknown_enums(checks)
       checks: list of (field, value expression, known condition). The `_unknown_enums` list of a row:
       one {field, value} per field whose value is given and not known; NULL when every value is known.
@@ -21,6 +25,19 @@
 
 {% macro uc_enum(provider, field) -%}
 (select value, meaning, missed_reason_group from {{ ref(provider ~ '_enums') }} where field = '{{ field }}')
+{%- endmacro %}
+
+{% macro uc_enum_values(provider, field, meaning=none) -%}
+    {%- set seed = ref(provider ~ '_enums') -%}
+    {%- if not execute -%}{{ return('cast([] as varchar[])') }}{%- endif -%}
+    {%- set query -%}
+        select value from {{ seed }} where field = '{{ field }}'
+        {%- if meaning is not none %} and meaning = '{{ meaning }}'{% endif %} order by value
+    {%- endset -%}
+    {%- set values = run_query(query).columns[0].values() -%}
+    {%- set quoted = [] -%}
+    {%- for value in values -%}{%- do quoted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}{%- endfor -%}
+    {{ return('cast([' ~ (quoted | join(', ')) ~ '] as varchar[])') }}
 {%- endmacro %}
 
 {% macro uc_unknown_enums(checks) -%}

@@ -18,20 +18,15 @@
 ) }}
 
 {%- set landed_records = landing_source('ringcentral', 'call_log') %}
+{#- the leg types of the enum seed, as literals: a list joined in would be copied into every leg -#}
+{%- set known = uc_enum_values('ringcentral', 'leg_type') %}
+{%- set transfer = uc_enum_values('ringcentral', 'leg_type', 'TRANSFER') %}
+{%- set agent_or_transfer = 'list_concat(' ~ uc_enum_values('ringcentral', 'leg_type', 'AGENT') ~ ', ' ~ transfer ~ ')' %}
 
-with leg_types as (
-    select
-        list(value) as known,
-        list(value) filter (where meaning = 'AGENT') as agent,
-        list(value) filter (where meaning = 'TRANSFER') as transfer
-    from {{ uc_enum('ringcentral', 'leg_type') }}
-),
-
-landed as (
+with landed as (
     -- each record is parsed once, into typed fields and structs
     select *, json_transform(_record, '{"id": "VARCHAR", "sessionId": "VARCHAR", "startTime": "VARCHAR", "duration": "VARCHAR", "durationMs": "VARCHAR", "type": "VARCHAR", "direction": "VARCHAR", "result": "VARCHAR", "reason": "VARCHAR", "deleted": "VARCHAR", "lastModifiedTime": "VARCHAR", "from": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}, "extension": {"id": "VARCHAR"}, "recording": {"id": "VARCHAR"}, "message": {"id": "VARCHAR", "type": "VARCHAR"}, "legs": [{"legType": "VARCHAR", "master": "VARCHAR", "legIndex": "VARCHAR", "startTime": "VARCHAR", "result": "VARCHAR", "extension": {"id": "VARCHAR"}, "to": {"phoneNumber": "VARCHAR", "extensionNumber": "VARCHAR", "extensionId": "VARCHAR", "name": "VARCHAR"}}]}') as r
     from {{ landed_records }}
-    cross join leg_types
 ),
 
 parsed as (
@@ -64,8 +59,7 @@ parsed as (
         list_transform(
             list_filter(
                 r.legs,
-                lambda l: (list_contains(agent, l.legType) or list_contains(transfer, l.legType))
-                    and not coalesce(cast(l.master as boolean), false)
+                lambda l: list_contains({{ agent_or_transfer }}, l.legType) and not coalesce(cast(l.master as boolean), false)
             ),
             lambda l: {
                 'leg_type': l.legType,
@@ -79,9 +73,9 @@ parsed as (
                 'to_extension_number': l."to".extensionNumber
             }
         ) as agent_legs,
-        len(list_filter(r.legs, lambda l: list_contains(transfer, l.legType))) as transfer_legs,
+        len(list_filter(r.legs, lambda l: list_contains({{ transfer }}, l.legType))) as transfer_legs,
         nullif(list_distinct(list_filter(
-            list_transform(r.legs, lambda l: l.legType), lambda t: t is not null and not list_contains(known, t)
+            list_transform(r.legs, lambda l: l.legType), lambda t: t is not null and not list_contains({{ known }}, t)
         )), []) as unknown_leg_types,
         _extracted_at,
         "date" as landed_date

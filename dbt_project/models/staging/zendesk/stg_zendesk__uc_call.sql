@@ -136,8 +136,10 @@ leg_facts as (
             as unknown_leg_types
     from {{ ref('stg_zendesk__legs') }} as l
     left join {{ uc_enum('zendesk', 'leg_type') }} as lt on lt.value = l.leg_type
+    -- the caller's own legs (half of all legs) say nothing of agents or transfers
+    where lt.meaning is distinct from 'CUSTOMER'
     {%- if is_incremental() %}
-    where (l.connection_id, l.call_id) in (select connection_id, source_id from calls)
+      and (l.connection_id, l.call_id) in (select connection_id, source_id from calls)
     {%- endif %}
     group by all
 ),
