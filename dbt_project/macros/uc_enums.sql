@@ -10,9 +10,9 @@
       The seed's rows of one field as a subquery (value, meaning, missed_reason_group), to left join on
       the provider's value: a NULL `meaning` after the join on a non-NULL value is an unknown value.
   uc_enum_values(provider, field, meaning=none)
-      The seed's values of one field (of one meaning) as a SQL list literal, read when the model runs
-      (the seed is built before: the model refs it). For per-element tests inside list lambdas, where
-      a joined list would be copied into every element; `[]` while dbt parses.
+      The seed's values of one field (of one meaning) as a parenthesised list of literals for `in`,
+      read when the model runs (the seed is built before: the model refs it). For tests inside list
+      lambdas, where a joined list (or a list constant) would be copied into every element.
   uc_unknown_enums(checks)
       checks: list of (field, value expression, known condition). The `_unknown_enums` list of a row:
       one {field, value} per field whose value is given and not known; NULL when every value is known.
@@ -29,7 +29,7 @@
 
 {% macro uc_enum_values(provider, field, meaning=none) -%}
     {%- set seed = ref(provider ~ '_enums') -%}
-    {%- if not execute -%}{{ return('cast([] as varchar[])') }}{%- endif -%}
+    {%- if not execute -%}{{ return("(null)") }}{%- endif -%}
     {%- set query -%}
         select value from {{ seed }} where field = '{{ field }}'
         {%- if meaning is not none %} and meaning = '{{ meaning }}'{% endif %} order by value
@@ -37,16 +37,22 @@
     {%- set values = run_query(query).columns[0].values() -%}
     {%- set quoted = [] -%}
     {%- for value in values -%}{%- do quoted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}{%- endfor -%}
-    {{ return('cast([' ~ (quoted | join(', ')) ~ '] as varchar[])') }}
+    {{ return('(' ~ ((quoted | join(', ')) or 'null') ~ ')') }}
 {%- endmacro %}
 
 {% macro uc_unknown_enums(checks) -%}
-nullif(list_filter([
+    {%- set unknown = [] -%}
+    {%- for field, value, known in checks -%}
+        {%- do unknown.append('(' ~ value ~ ' is not null and not coalesce(' ~ known ~ ', false))') -%}
+    {%- endfor -%}
+{#- the list is built only for the rare rows with an unknown value: building it for every row cost more
+    than the mapping -#}
+case when {{ unknown | join(' or ') }} then list_filter([
     {%- for field, value, known in checks %}
-    case when {{ value }} is not null and not coalesce({{ known }}, false)
+    case when {{ unknown[loop.index0] }}
         then {'field': '{{ field }}', 'value': cast({{ value }} as varchar)} end{{ ',' if not loop.last }}
     {%- endfor %}
-], lambda e: e is not null), [])
+], lambda e: e is not null) end
 {%- endmacro %}
 
 {% macro uc_missed_reason_group(outcome, group) -%}

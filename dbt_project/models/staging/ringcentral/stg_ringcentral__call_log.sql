@@ -21,7 +21,7 @@
 {#- the leg types of the enum seed, as literals: a list joined in would be copied into every leg -#}
 {%- set known = uc_enum_values('ringcentral', 'leg_type') %}
 {%- set transfer = uc_enum_values('ringcentral', 'leg_type', 'TRANSFER') %}
-{%- set agent_or_transfer = 'list_concat(' ~ uc_enum_values('ringcentral', 'leg_type', 'AGENT') ~ ', ' ~ transfer ~ ')' %}
+{%- set agent = uc_enum_values('ringcentral', 'leg_type', 'AGENT') %}
 
 with landed as (
     -- each record is parsed once, into typed fields and structs
@@ -59,7 +59,8 @@ parsed as (
         list_transform(
             list_filter(
                 r.legs,
-                lambda l: list_contains({{ agent_or_transfer }}, l.legType) and not coalesce(cast(l.master as boolean), false)
+                lambda l: (l.legType in {{ agent }} or l.legType in {{ transfer }})
+                    and not coalesce(cast(l.master as boolean), false)
             ),
             lambda l: {
                 'leg_type': l.legType,
@@ -73,9 +74,9 @@ parsed as (
                 'to_extension_number': l."to".extensionNumber
             }
         ) as agent_legs,
-        len(list_filter(r.legs, lambda l: list_contains({{ transfer }}, l.legType))) as transfer_legs,
-        nullif(list_distinct(list_filter(
-            list_transform(r.legs, lambda l: l.legType), lambda t: t is not null and not list_contains({{ known }}, t)
+        len(list_filter(r.legs, lambda l: l.legType in {{ transfer }})) as transfer_legs,
+        nullif(list_distinct(list_transform(
+            list_filter(r.legs, lambda l: l.legType not in {{ known }}), lambda l: l.legType
         )), []) as unknown_leg_types,
         _extracted_at,
         "date" as landed_date
