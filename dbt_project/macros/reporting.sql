@@ -14,7 +14,9 @@
                                the pre-hook of an incremental mart (strategy 'append'): deletes the days
                                the run recomputes, in the run's transaction, so that a day no call is
                                left on is emptied too (delete+insert by day kept such a day's old rows).
-  reporting_calls(touched)     uc_call rows with `day` (local date), `hour` and the KPI flags, restricted
+  reporting_calls(touched)     uc_call rows with `day` (local date), `hour` and the KPI flags
+                               (`is_offered`, `is_handled`, `is_from_recordings`: a call known only
+                               from its recordings, so offered-based KPIs cannot be measured), restricted
                                to the touched local days (a range of `start_at` around them first).
   reporting_fidelity(kpis)     per provider, one `<kpi>_fidelity` column per KPI, from uc_field_coverage.
   reporting_watermark()        the `_uc_loaded_at` value written into the mart's rows.
@@ -84,7 +86,9 @@
         cast({{ reporting_local('c.start_at') }} as date) as day,
         cast(extract(hour from {{ reporting_local('c.start_at') }}) as integer) as hour,
         c.type = 'INBOUND' and c.outcome in ('ANSWERED', 'MISSED', 'VOICEMAIL', 'ABANDONED', 'BUSY') as is_offered,
-        c.type = 'INBOUND' and c.outcome = 'ANSWERED' as is_handled
+        c.type = 'INBOUND' and c.outcome = 'ANSWERED' as is_handled,
+        -- a call known only from its recordings (8x8) says nothing of the calls nobody answered
+        c.record_source = 'recording_metadata' as is_from_recordings
     from {{ ref('uc_call') }} as c
     {%- if touched is not none %}
     where {{ reporting_start_filter('c.start_at', touched, 0 if utc else 16) }}

@@ -222,12 +222,6 @@ cast(floor(epoch({{ later }}) - epoch({{ earlier }})) as integer)
 {%- endmacro %}
 
 
-{#- 8x8 VCC call type from a recording's channel (vendor table): `#virtual_outbound#` is an outbound
-    call; `#virtual_daa#` (direct agent access) and every dialled channel are inbound. -#}
-{% macro staging_eightbyeight_call_type(channel) -%}
-case when {{ channel }} = '#virtual_outbound#' then 'OUTBOUND' else 'INBOUND' end
-{%- endmacro %}
-
 {#- staging_landed_in_window(model_name): the rows of a provider staging model landed in the run's
     partition window (all of them without a window). The ephemeral stg_<provider>__uc_user /
     __uc_contact models read through it, so the uc_user and uc_contact tables merge in only what a

@@ -1,11 +1,20 @@
 {#-
   The project's own generic data tests (no hub packages).
 
-  matches_field_coverage(unified_model)
-      The unified model agrees with uc_field_coverage: for every provider that has rows in it, a
-      column marked `unavailable` is NULL on every row, a column marked `native` or `derived` is
-      non-NULL on at least one row, and every contract column has a coverage entry. Each failing row
-      names provider, column, coverage and the number of non-NULL values.
+  matches_field_coverage(unified_model, check)
+      The unified model agrees with uc_field_coverage, for every provider that has rows in it.
+      check='unavailable_is_null' (error, cheap, scoped like every test to the rows the run wrote): a
+      column marked `unavailable` is NULL on every row, every contract column has a coverage entry and
+      every entry is native, derived or unavailable. check='filled' (warn, configured with
+      `where: "true"` so that it reads the whole table in every run): a column marked `native` or
+      `derived` is non-NULL on at least one row of the provider's whole history. Coverage agreement is a
+      property of the history, not of one day: a day whose few calls all lack a field (no agent, no
+      contact, records without legs) is normal and must not stop a daily build. Each failing row names
+      provider, column, coverage and the number of non-NULL values.
+  no_unknown_enum_values()
+      On uc_call (warn, whole table): one row per (provider, field, value) that some call carries in
+      `_unknown_enums`, i.e. a provider value its enum seed (seeds/enums/<provider>_enums.csv) does not
+      know, with the number of calls. Add the value to the seed, with its meaning and source.
   unique_combination(columns)
       No two rows share the same values of `columns` (NULLs compare equal), e.g. a mart's grain.
   not_null_columns(columns) / accepted_values_columns(columns, values)
@@ -15,7 +24,10 @@
       test; keys keep their own `unique` and `not_null`.
 -#}
 
-{% test matches_field_coverage(model, unified_model) %}
+{% test matches_field_coverage(model, unified_model, check='unavailable_is_null') %}
+    {%- if check not in ('unavailable_is_null', 'filled') -%}
+        {{ exceptions.raise_compiler_error("matches_field_coverage: check must be 'unavailable_is_null' or 'filled'; got '" ~ check ~ "'") }}
+    {%- endif %}
     {%- set columns = uc_columns(unified_model) | map(attribute=0) | list %}
 with stats as (
     select
@@ -50,11 +62,20 @@ from observed as o
 left join coverage as c on c.provider = o._provider and c.column_name = o.column_name
 where o._row_count > 0
     and (
+    {%- if check == 'unavailable_is_null' %}
         c.coverage is null
         or c.coverage not in ('native', 'derived', 'unavailable')
         or (c.coverage = 'unavailable' and o.non_null > 0)
-        or (c.coverage in ('native', 'derived') and o.non_null = 0)
+    {%- else %}
+        c.coverage in ('native', 'derived') and o.non_null = 0
+    {%- endif %}
     )
+{% endtest %}
+
+{% test no_unknown_enum_values(model) %}
+select provider, e.field, e.value, count(*) as calls
+from (select provider, unnest(_unknown_enums) as e from {{ model }} where _unknown_enums is not null)
+group by all
 {% endtest %}
 
 {% test unique_combination(model, columns) %}

@@ -50,7 +50,9 @@ MERGED_IN_UC = ("uc_user", "uc_contact")
 
 def build(data_dir: Path, select: str = "staging raw uc_user uc_contact", vars: dict[str, Any] | None = None) -> Any:
     # cautious: a test runs only when every model it reads was selected (relationships tests from
-    # uc_call to uc_user are left to the unified-model tests)
+    # uc_call to uc_user are left to the unified-model tests); the enum seeds the staging models map
+    # provider values with are always built
+    select = f"{select} path:seeds/enums"
     return dbt(data_dir, ["build", "--indirect-selection", "cautious", "--select", *select.split()], vars)
 
 
@@ -58,7 +60,8 @@ def build(data_dir: Path, select: str = "staging raw uc_user uc_contact", vars: 
 PROVIDER_COLUMNS = {
     ("aircall", "uc_call"): ["has_voicemail", "asset", "user", "assigned_to", "transferred_by", "transferred_to",
                              "contact", "comments", "landed_date"],
-    ("eightbyeight", "uc_recording"): ["call_key", "agent_id", "phone_number", "queue_id", "queue_name", "landed_date"],
+    ("eightbyeight", "uc_recording"): ["_unknown_enums", "call_key", "agent_id", "phone_number", "queue_id",
+                                       "queue_name", "landed_date"],
     ("zendesk", "uc_call"): ["agent_id", "customer_id", "landed_date"],
 }
 
@@ -68,8 +71,9 @@ def provider_relation(provider: str, model: str) -> str:
     if model in MERGED_IN_UC:
         return f"(select * exclude (_loaded_at) from uc.{model} where provider = '{provider}')"
     # `_loaded_at` says which run wrote the row, `_previous_call_dates` which days a call left (for the
-    # reporting marts); neither is a contract column
-    left_out = ["_loaded_at", "_previous_call_dates"] if model == "uc_call" else ["_loaded_at"]
+    # reporting marts), `_unknown_enums` which provider values its enum seed does not know; none is a
+    # contract column
+    left_out = ["_loaded_at", "_previous_call_dates", "_unknown_enums"] if model == "uc_call" else ["_loaded_at"]
     left_out += [f'"{name}"' for name in PROVIDER_COLUMNS.get((provider, model), [])]
     return f"(select * exclude ({', '.join(left_out)}) from staging.stg_{provider}__{model})"
 

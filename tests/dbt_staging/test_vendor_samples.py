@@ -12,9 +12,9 @@ from tests.dbt_staging import dbtrun, samples
 PROVIDERS = ("aircall", "ringcentral", "eightbyeight", "zendesk")
 CONTRACT = {
     "uc_call": "id provider connection_id source_id created_at updated_at start_at answered_at end_at call_date type "
-               "telephone user_id user_name user_phone contact_id is_private outcome missed_reason queue_id "
-               "queue_name wait_s talk_s hold_s wrap_up_s duration_s has_recording transfer_count record_source "
-               "_extracted_at",
+               "telephone user_id user_name user_phone contact_id is_private outcome missed_reason missed_reason_group "
+               "queue_id queue_name wait_s talk_s hold_s wrap_up_s duration_s has_recording transfer_count "
+               "record_source _extracted_at",
     "uc_recording": "id provider connection_id source_id call_id contact_id user_id user_name start_at end_at "
                     "duration_s type kind web_url created_at updated_at _extracted_at",
     "uc_contact": "id provider connection_id source_id name first_name last_name title company email telephone "
@@ -70,6 +70,8 @@ def test_aircall_calls(built: Path) -> None:
     assert voicemail["start_at"] == datetime.fromtimestamp(1646389739, UTC)
     assert voicemail["answered_at"] is None and voicemail["wait_s"] == 17 and voicemail["duration_s"] == 17
     answered = rows["780883160"]  # the commented event is the call's latest state
+    # its transfer to 530103 failed (the call.unsuccessful_transfer event; the call went back to 731416),
+    # yet the call object keeps transferred_to and says nothing of the failure: the attempt counts
     assert (answered["outcome"], answered["type"], answered["transfer_count"]) == ("ANSWERED", "INBOUND", 1)
     assert (answered["wait_s"], answered["talk_s"], answered["hold_s"]) == (15, 193, None)
     assert answered["user_id"] == "aircall:acme:731416" and answered["queue_id"] == "aircall:acme:397375"
@@ -95,10 +97,20 @@ def test_ringcentral_sessions(built: Path) -> None:
     assert detailed["start_at"] == ts("2023-04-10T23:58:47.594Z")
     assert detailed["end_at"] == ts("2023-04-11T00:02:01.654Z")  # start + durationMs
     assert detailed["user_id"] == "ringcentral:acme:664573005" and detailed["transfer_count"] == 0
+    # the agent leg's `to` is the dialled line (+15625555778, the number the caller called), not a number
+    # of the agent, and it names no extension: user_phone stays NULL rather than the dialled line
+    assert detailed["user_phone"] is None
     outbound = rows["13914800004"]
     assert (outbound["outcome"], outbound["type"], outbound["transfer_count"]) == ("ANSWERED", "OUTBOUND", None)
-    recs = dbtrun.query(built, "select source_id, web_url from staging.stg_ringcentral__uc_recording order by 1")
-    assert [(r["source_id"], r["web_url"]) for r in recs] == [("1659910004", None), ("1662272004", None)]
+    # the samples' sessions 1039811321016 and 13916417004 (landed on different days) carry the same
+    # recording id: each call keeps its own recording row, under an id of its own
+    recs = dbtrun.query(built, "select id, call_id, source_id, web_url from staging.stg_ringcentral__uc_recording")
+    assert sorted((r["call_id"], r["source_id"], r["web_url"]) for r in recs) == [
+        ("ringcentral:acme:1039811321016", "1662272004", None),
+        ("ringcentral:acme:13914800004", "1659910004", None),
+        ("ringcentral:acme:13916417004", "1662272004", None),
+    ]
+    assert len({r["id"] for r in recs}) == 3
 
 
 def test_eightbyeight_call_from_recording(built: Path) -> None:

@@ -17,8 +17,11 @@ KPI_FIELDS: dict[str, tuple[str, ...]] = {
     "adjusted_abandonment_rate": ("type", "outcome", "wait_s"),
     "service_level": ("type", "outcome", "wait_s"),
     "aht": ("type", "outcome", "talk_s", "hold_s", "wrap_up_s"),
-    "missed_by_reason": ("type", "outcome", "missed_reason"),
+    "offered": ("type", "outcome"),
+    "missed_by_reason": ("type", "outcome", "missed_reason_group"),
 }
+# KPIs built on offered calls: unmeasurable for calls known only from recordings (8x8)
+NEEDS_OFFERED = ("asa", "abandonment_rate", "adjusted_abandonment_rate", "service_level", "offered", "missed_by_reason")
 
 # coverage(provider, column) -> "native" | "derived" | "unavailable"
 Coverage = Callable[[str, str], str]
@@ -57,6 +60,8 @@ def kpi_daily(
     for key, rows in groups.items():
         provider = key[1]
         fid = {k: fidelity(coverage, provider, cols) for k, cols in KPI_FIELDS.items()}
+        if any(r.get("record_source") == "recording_metadata" for r in rows):
+            fid.update({k: "unavailable" for k in NEEDS_OFFERED})
         offered = [r for r in rows if r["type"] == "INBOUND" and r["outcome"] in OFFERED_OUTCOMES]
         handled = [r for r in offered if r["outcome"] == "ANSWERED"]
         abandoned = [r for r in offered if r["outcome"] == "ABANDONED"]
@@ -65,7 +70,7 @@ def kpi_daily(
         missed: dict[str, int] = defaultdict(int)
         for r in offered:
             if r["outcome"] != "ANSWERED":
-                missed[r["missed_reason"] or r["outcome"].lower()] += 1
+                missed[r.get("missed_reason_group") or "OTHER"] += 1
         aht_values = [
             r["talk_s"] + r["hold_s"] + r["wrap_up_s"]
             for r in handled
@@ -76,10 +81,10 @@ def kpi_daily(
             return None if fid[kpi] == "unavailable" else value
 
         out[key] = {
-            "offered_calls": len(offered),
+            "offered_calls": keep("offered", len(offered)),
             "answered_calls": len(handled),
-            "abandoned_calls": len(abandoned),
-            "missed_calls": len(offered) - len(handled),
+            "abandoned_calls": keep("offered", len(abandoned)),
+            "missed_calls": keep("offered", len(offered) - len(handled)),
             "asa_s": keep("asa", _mean([r["wait_s"] for r in handled if r["wait_s"] is not None])),
             "abandonment_rate": keep("abandonment_rate", _ratio(len(abandoned), len(offered))),
             "adjusted_abandonment_rate": keep(

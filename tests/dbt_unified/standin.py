@@ -43,6 +43,7 @@ CONTRACT: dict[str, list[tuple[str, str]]] = {
         ("is_private", "boolean"),
         ("outcome", "varchar"),
         ("missed_reason", "varchar"),
+        ("missed_reason_group", "varchar"),
         ("queue_id", "varchar"),
         ("queue_name", "varchar"),
         ("wait_s", "integer"),
@@ -126,6 +127,9 @@ DERIVED = {"call_date", "duration_s", "outcome", "type", "talk_s", "wait_s"}
 
 _OUTCOMES = ("ANSWERED",) * 6 + ("MISSED", "ABANDONED", "ABANDONED", "VOICEMAIL", "BUSY", "FAILED")
 _REASONS = {"MISSED": "no_available_agent", "ABANDONED": "abandoned_in_queue", "VOICEMAIL": None, "BUSY": "busy"}
+# the group each stand-in reason belongs to (as a provider's enum seed would say); OTHER without a reason
+_GROUPS = {"no_available_agent": "NO_AGENT_AVAILABLE", "abandoned_in_queue": "ABANDONED_IN_QUEUE",
+           "busy": "NO_AGENT_AVAILABLE", None: "OTHER"}
 
 
 @dataclass
@@ -218,6 +222,7 @@ def generate(days: list[date], calls_per_day: int = 40, seed: int = 7, hours: ra
                     "is_private": False,
                     "outcome": outcome,
                     "missed_reason": _REASONS.get(outcome),
+                    "missed_reason_group": None if answered else _GROUPS[_REASONS.get(outcome)],
                     "queue_id": _gid(provider, conn, "q1") if direction == "INBOUND" else None,
                     "queue_name": "Support" if direction == "INBOUND" else None,
                     "wait_s": wait,
@@ -317,6 +322,8 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
                     f"from read_parquet('{path}')\n"
                     "where {{ landing_window_filter('_landed_date') }}\n")
             if model == "uc_call":
+                rows = rows.replace(" as _loaded_at\n", " as _loaded_at,\n"
+                                    "cast(null as struct(field varchar, value varchar)[]) as _unknown_enums\n", 1)
                 rows = f"with rebuilt as (\n{rows})\n{{{{ staging_previous_call_dates('rebuilt') }}}}\n"
             (models / f"stg_{provider}__{model}.sql").write_text(
                 "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete+insert',"

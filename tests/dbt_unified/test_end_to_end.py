@@ -119,6 +119,8 @@ def _as_row(provider: str, call: Call) -> dict[str, Any]:
         "wrap_up_s": call.wrap_up_s,
         "missed_reason": call.missed_reason,
         "user_id": None,
+        # 8x8 calls are known only from their recordings
+        "record_source": "recording_metadata" if provider == "eightbyeight" else "call_log",
     }
 
 

@@ -1,6 +1,6 @@
 {#-
   calls_daily: call volumes and durations per reporting-zone day x provider x connection x direction
-  x outcome x queue. Incremental by `day`: a windowed run recomputes exactly the touched days.
+  x outcome x missed-reason group x queue. Incremental by `day`: a windowed run recomputes exactly the touched days.
 -#}
 {{ config(
     materialized='incremental',
@@ -22,6 +22,7 @@ select
     connection_id,
     type as direction,
     outcome,
+    missed_reason_group,
     queue_id,
     max(queue_name) as queue_name,
     count(*) as calls,
@@ -35,4 +36,4 @@ select
     '{{ reporting_tz() }}' as reporting_timezone,
     {{ reporting_watermark() }} as _uc_loaded_at
 from calls
-group by day, provider, connection_id, type, outcome, queue_id
+group by day, provider, connection_id, type, outcome, missed_reason_group, queue_id

@@ -25,6 +25,7 @@ select
     sum(h.calls) as calls,
     sum(h.answered_calls) as answered_calls,
     sum(h.offered_calls) as offered_calls,
+    sum(h.abandoned_calls) as abandoned_calls,
     any_value(w.days_observed) as days_observed,
     sum(h.calls) / any_value(w.days_observed) as calls_per_day_avg
 from hourly as h

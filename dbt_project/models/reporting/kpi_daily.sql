@@ -1,7 +1,11 @@
 {#-
   kpi_daily: contact-center KPIs per reporting-zone day x provider x connection, each with its
   fidelity (native | derived | unavailable, from the coverage of the uc_call columns it needs); a KPI
-  is NULL where its fidelity is unavailable. Definitions are in _reporting.yml. Incremental by `day`.
+  is NULL where its fidelity is unavailable. Calls known only from their recordings (8x8) say nothing
+  of the calls nobody answered: for them offered, abandoned and missed counts, abandonment, service
+  level, ASA and the missed breakdown are unavailable. Missed calls are broken down by
+  `missed_reason_group`, one vocabulary for every provider. Definitions are in _reporting.yml.
+  Incremental by `day`.
 -#}
 {{ config(
     materialized='incremental',
@@ -26,7 +30,8 @@ fidelity as (
         ('adjusted_abandonment_rate', ['type', 'outcome', 'wait_s']),
         ('service_level', ['type', 'outcome', 'wait_s']),
         ('aht', ['type', 'outcome', 'talk_s', 'hold_s', 'wrap_up_s']),
-        ('missed_by_reason', ['type', 'outcome', 'missed_reason']),
+        ('offered', ['type', 'outcome']),
+        ('missed_by_reason', ['type', 'outcome', 'missed_reason_group']),
     ]) }}
 ),
 
@@ -42,7 +47,8 @@ totals as (
         count(*) filter (where is_handled and wait_s <= {{ sl }}) as answered_within_threshold_calls,
         count(*) filter (where is_offered and outcome <> 'ANSWERED') as missed_calls,
         avg(wait_s) filter (where is_handled) as asa_raw,
-        avg(talk_s + hold_s + wrap_up_s) filter (where is_handled) as aht_raw
+        avg(talk_s + hold_s + wrap_up_s) filter (where is_handled) as aht_raw,
+        bool_or(is_from_recordings) as is_from_recordings
     from calls
     group by day, provider, connection_id
 ),
@@ -54,7 +60,7 @@ missed as (
         to_json(map(list(reason order by calls desc, reason), list(calls order by calls desc, reason)))
             as missed_by_reason
     from (
-        select day, provider, connection_id, coalesce(missed_reason, lower(outcome)) as reason, count(*) as calls
+        select day, provider, connection_id, coalesce(missed_reason_group, 'OTHER') as reason, count(*) as calls
         from calls
         where is_offered and outcome <> 'ANSWERED'
         group by all
@@ -66,9 +72,11 @@ flagged as (
     select
         t.*,
         m.missed_by_reason,
-        {%- for kpi in ['asa', 'abandonment_rate', 'adjusted_abandonment_rate', 'service_level', 'aht', 'missed_by_reason'] %}
-        coalesce(f.{{ kpi }}_fidelity, 'unavailable') as {{ kpi }}_fidelity{{ ',' if not loop.last }}
+        {%- for kpi in ['asa', 'abandonment_rate', 'adjusted_abandonment_rate', 'service_level', 'offered', 'missed_by_reason'] %}
+        case when t.is_from_recordings then 'unavailable' else coalesce(f.{{ kpi }}_fidelity, 'unavailable') end
+            as {{ kpi }}_fidelity,
         {%- endfor %}
+        coalesce(f.aht_fidelity, 'unavailable') as aht_fidelity
     from totals as t
     left join missed as m using (day, provider, connection_id)
     left join fidelity as f using (provider)
@@ -78,9 +86,10 @@ select
     day,
     provider,
     connection_id,
-    offered_calls,
+    case when offered_fidelity <> 'unavailable' then offered_calls end as offered_calls,
     answered_calls,
-    abandoned_calls,
+    case when offered_fidelity <> 'unavailable' then abandoned_calls end as abandoned_calls,
+    offered_fidelity,
     case when adjusted_abandonment_rate_fidelity <> 'unavailable' then short_abandoned_calls end
         as short_abandoned_calls,
     case when service_level_fidelity <> 'unavailable' then answered_within_threshold_calls end
@@ -99,7 +108,7 @@ select
     service_level_fidelity,
     case when aht_fidelity <> 'unavailable' then aht_raw end as aht_s,
     aht_fidelity,
-    missed_calls,
+    case when offered_fidelity <> 'unavailable' then missed_calls end as missed_calls,
     case when missed_by_reason_fidelity <> 'unavailable' then coalesce(missed_by_reason, '{}'::json) end
         as missed_by_reason,
     missed_by_reason_fidelity,

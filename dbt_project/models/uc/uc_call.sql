@@ -5,4 +5,7 @@
 -#}
 {{ config(materialized='view', tags=['partitioned']) }}
 
-{{ uc_union('uc_call', tracking=[('_loaded_at', 'timestamptz'), ('_previous_call_dates', 'date[]')]) }}
+{{ uc_union('uc_call', tracking=[
+    ('_loaded_at', 'timestamptz'), ('_previous_call_dates', 'date[]'),
+    ('_unknown_enums', 'struct(field varchar, value varchar)[]'),
+]) }}

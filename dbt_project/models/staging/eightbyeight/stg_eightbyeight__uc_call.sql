@@ -5,8 +5,9 @@
   call, so every call here is ANSWERED, `answered_at` is its first recording's start and `end_at`
   its last recording's end. The queue wait before the answer is not in this API: `start_at` (and so
   `call_date`) is the answer time, and wait and total duration are unknown (NULL).
-  Type from the channel: `#virtual_outbound#` OUTBOUND, `#virtual_daa#` (direct agent access) and
-  every dialled channel INBOUND. The queue is the inbound queue; the constants QUEUE_OUTBOUND and
+  Type: the first recording's (from its channel, stg_eightbyeight__uc_recording). Offered calls,
+  abandonment, service level and ASA cannot be measured from recordings: the marts give them as NULL
+  with fidelity `unavailable`. The queue is the inbound queue; the constants QUEUE_OUTBOUND and
   QUEUE_DIRECT_AGENT_ACCESS mean "no queue".
 -#}
 {{ config(
@@ -34,7 +35,8 @@ calls as (
         arg_min(agent_id, start_at) as agent_id,
         arg_min(queue_id, start_at) as queue_id,
         arg_min(queue_name, start_at) as queue_name,
-        max(_extracted_at) as _extracted_at
+        max(_extracted_at) as _extracted_at,
+        nullif(list_distinct(flatten(list(_unknown_enums))), []) as _unknown_enums
     from recordings
     group by connection_id, call_key
 ),
@@ -60,6 +62,7 @@ rebuilt as (
         cast(null as boolean) as is_private,
         'ANSWERED' as outcome,
         cast(null as varchar) as missed_reason,
+        cast(null as varchar) as missed_reason_group,
         case when queue_id not in ('QUEUE_OUTBOUND', 'QUEUE_DIRECT_AGENT_ACCESS')
             then {{ staging_uc_id('eightbyeight', 'connection_id', 'queue_id') }} end as queue_id,
         case when queue_id not in ('QUEUE_OUTBOUND', 'QUEUE_DIRECT_AGENT_ACCESS') then queue_name end as queue_name,
@@ -72,6 +75,7 @@ rebuilt as (
         cast(null as integer) as transfer_count,
         'recording_metadata' as record_source,
         _extracted_at,
+        _unknown_enums,
         {{ staging_loaded_at() }} as _loaded_at
     from calls
 )

@@ -5,7 +5,9 @@
   agent (`Accept`) or transfer the call to one (`TransferCall`), as a list of structs, and
   `transfer_legs`, the record's number of `TransferCall` legs (NULL without legs: Simple view). The
   other legs, mostly master legs repeating the record's own parties, are two thirds of all legs in
-  the sandbox's data; storing every leg made this table's biggest column. Times are ISO-8601 with
+  the sandbox's data; storing every leg made this table's biggest column. Leg types come from
+  seeds/enums/ringcentral_enums.csv (`leg_type`: AGENT = `Accept`, TRANSFER = `TransferCall`);
+  `unknown_leg_types` lists the record's leg types the seed does not know. Times are ISO-8601 with
   `Z` (ms). The version with the latest `lastModifiedTime` (then the latest extraction) wins.
 -#}
 {{ config(
@@ -16,6 +18,10 @@
 ) }}
 
 {%- set landed_records = landing_source('ringcentral', 'call_log') %}
+{#- the leg types of the enum seed, as literals: a list joined in would be copied into every leg -#}
+{%- set known = uc_enum_values('ringcentral', 'leg_type') %}
+{%- set transfer = uc_enum_values('ringcentral', 'leg_type', 'TRANSFER') %}
+{%- set agent = uc_enum_values('ringcentral', 'leg_type', 'AGENT') %}
 
 with landed as (
     -- each record is parsed once, into typed fields and structs
@@ -53,7 +59,8 @@ parsed as (
         list_transform(
             list_filter(
                 r.legs,
-                lambda l: l.legType in ('Accept', 'TransferCall') and not coalesce(cast(l.master as boolean), false)
+                lambda l: (l.legType in {{ agent }} or l.legType in {{ transfer }})
+                    and not coalesce(cast(l.master as boolean), false)
             ),
             lambda l: {
                 'leg_type': l.legType,
@@ -67,7 +74,10 @@ parsed as (
                 'to_extension_number': l."to".extensionNumber
             }
         ) as agent_legs,
-        len(list_filter(r.legs, lambda l: l.legType = 'TransferCall')) as transfer_legs,
+        len(list_filter(r.legs, lambda l: l.legType in {{ transfer }})) as transfer_legs,
+        nullif(list_distinct(list_transform(
+            list_filter(r.legs, lambda l: l.legType not in {{ known }}), lambda l: l.legType
+        )), []) as unknown_leg_types,
         _extracted_at,
         "date" as landed_date
     from landed

@@ -9,15 +9,22 @@
   `TransferCall` legs. Without legs (Simple view) answer time, agent of an inbound call and
   transfers are unknown.
 
-  Outcome from the call-log `result`: Accepted / Call connected -> ANSWERED (for the session when
-  any of its records was answered); Voicemail -> VOICEMAIL; Missed / No Answer / Rejected ->
-  MISSED; Hang Up / Abandoned -> ABANDONED; Busy -> BUSY; Blocked -> BLOCKED; Call Failed and the
-  other failure results -> FAILED; anything else (In Progress, Unknown, ...) -> UNKNOWN.
-  `missed_reason` = the record's `reason` (e.g. `Hang Up`, `No Answer`) when not answered.
-  Direction: INTERNAL when both parties are extensions. Times: wait = start -> answer (inbound),
-  or the whole call when an inbound call was not answered; talk = answer -> end, which includes hold
-  (RingCentral reports no hold time). The queue is the extension an inbound call was dialled to
-  when another extension (the agent) took it.
+  Enums come from seeds/enums/ringcentral_enums.csv (macros/uc_enums.sql): a value not in it is
+  UNKNOWN and listed in `_unknown_enums` (with the session's unknown leg types). Outcome from the
+  seed's meaning of the call-log `result` (Accepted / Call connected -> ANSWERED, for the session when
+  any of its records was answered; Voicemail -> VOICEMAIL; Missed / No Answer / Rejected / Answered
+  Not Accepted -> MISSED; Hang Up / Abandoned / Stopped -> ABANDONED; Busy -> BUSY; Blocked ->
+  BLOCKED; the failures -> FAILED; In Progress, Unknown, fax results and values the seed does not
+  know -> UNKNOWN). Records whose `type` the seed calls NOT_A_CALL (Fax) are left out, as are
+  deleted records. `missed_reason` = the record's `reason` (e.g. `Hang Up`, `No Answer`), else its
+  `result`, when not answered; `missed_reason_group` the seed's group of that reason (of the result
+  when there is no reason). Direction: INTERNAL when both parties are extensions.
+  Times: wait = start -> answer (inbound), or the whole call when an inbound call was not answered;
+  talk = answer -> end, which includes hold (RingCentral reports no hold time). The queue is the
+  extension an inbound call was dialled to when another extension (the agent) took it.
+  `user_phone` is the agent's extension number only: the `to.phoneNumber` of the agent's leg is the
+  number the caller dialled (the company's main or toll-free line), and an outbound call's
+  `from.phoneNumber` is the caller id shown, not a number of the agent.
 
   Incremental by session: a run recomputes the sessions that have a record staged since it last ran,
   from all of their records (whatever day those landed); a session whose start moves to another day
@@ -32,30 +39,38 @@
 
 {#- the fields a session takes from its first record -#}
 {%- set session_first_record = [
-    'record_outcome', 'reason', 'result', 'direction', 'from_extension_number', 'to_extension_number',
+    'record_outcome', 'record_missed_group', 'reason', 'result', 'direction', 'direction_meaning', 'from_extension_number', 'to_extension_number',
     'from_phone_number', 'to_phone_number', 'from_extension_id', 'to_extension_id', 'extension_id',
     'from_name', 'to_name',
 ] %}
 
 with records as (
     select
-        *,
-        coalesce(session_id, record_id) as call_key,
-        start_time + to_milliseconds(coalesce(duration_ms, cast(duration as bigint) * 1000)) as end_time,
+        cl.*,
+        coalesce(cl.session_id, cl.record_id) as call_key,
+        cl.start_time + to_milliseconds(coalesce(cl.duration_ms, cast(cl.duration as bigint) * 1000)) as end_time,
+        case when cl.result is null then 'UNKNOWN' else coalesce(res.meaning, 'UNKNOWN') end as record_outcome,
         case
-            when result in ('Accepted', 'Call connected') then 'ANSWERED'
-            when result = 'Voicemail' then 'VOICEMAIL'
-            when result in ('Missed', 'No Answer', 'Rejected', 'Declined', 'Answered Elsewhere') then 'MISSED'
-            when result in ('Hang Up', 'Abandoned', 'Stopped') then 'ABANDONED'
-            when result = 'Busy' then 'BUSY'
-            when result in ('Blocked', 'Restricted Number') then 'BLOCKED'
-            when result in ('Call Failed', 'Call Failure', 'Failed', 'Internal Error', 'IP Phone Offline',
-                            'No Calling Credit', 'Wrong Number', 'International Disabled',
-                            'International Restricted', 'Suspended account', 'Not Allowed') then 'FAILED'
-            else 'UNKNOWN'
-        end as record_outcome
-    from {{ ref('stg_ringcentral__call_log') }}
-    where coalesce(record_type, 'Voice') = 'Voice' and not coalesce(deleted, false)
+            when cl.reason is not null and rs.meaning is null then 'UNKNOWN'
+            when cl.result is not null and res.meaning is null then 'UNKNOWN'
+            else coalesce(rs.missed_reason_group, res.missed_reason_group)
+        end as record_missed_group,
+        dr.meaning as direction_meaning,
+        nullif(list_concat(
+            coalesce({{ uc_unknown_enums([
+                ('result', 'cl.result', 'res.meaning is not null'),
+                ('reason', 'cl.reason', 'rs.meaning is not null'),
+                ('direction', 'cl.direction', 'dr.meaning is not null'),
+                ('type', 'cl.record_type', 'ty.meaning is not null'),
+            ]) }}, []),
+            coalesce(list_transform(cl.unknown_leg_types, lambda t: {'field': 'leg_type', 'value': t}), [])
+        ), []) as record_unknown_enums
+    from {{ ref('stg_ringcentral__call_log') }} as cl
+    left join {{ uc_enum('ringcentral', 'result') }} as res on res.value = cl.result
+    left join {{ uc_enum('ringcentral', 'reason') }} as rs on rs.value = cl.reason
+    left join {{ uc_enum('ringcentral', 'direction') }} as dr on dr.value = cl.direction
+    left join {{ uc_enum('ringcentral', 'type') }} as ty on ty.value = cl.record_type
+    where ty.meaning is distinct from 'NOT_A_CALL' and not coalesce(cl.deleted, false)
     {%- if is_incremental() %}
       -- every record of a session that has a record staged since the last run
       {%- set session_key = 'connection_id, coalesce(session_id, record_id)' %}
@@ -81,13 +96,14 @@ agent_leg as (
                 {
                     'ext_id': leg.extension_id,
                     'ext_name': leg.to_name,
-                    'ext_phone': coalesce(leg.to_extension_number, leg.to_phone_number),
-                    'answered_at': case when leg.result = 'Accepted' then leg.start_time end
+                    'ext_phone': leg.to_extension_number,
+                    'answered_at': case when leg.result in (select value from {{ uc_enum('ringcentral', 'result') }} where meaning = 'ANSWERED')
+                        then leg.start_time end
                 },
                 (leg.start_time, leg.leg_index)
             ) as agent
         from legs
-        where leg.leg_type = 'Accept'
+        where leg.leg_type in (select value from {{ uc_enum('ringcentral', 'leg_type') }} where meaning = 'AGENT')
         group by all
     )
 ),
@@ -110,6 +126,7 @@ sessions as (
         r.record_outcome = 'ANSWERED' as any_answered,
         r.recording_id is not null as has_recording,
         cast(r.transfer_legs as bigint) as transfer_legs,
+        r.record_unknown_enums as _unknown_enums,
         r._extracted_at,
         {%- for column in session_first_record %}
         r.{{ column }}{{ ',' if not loop.last }}
@@ -131,6 +148,7 @@ sessions as (
             -- NULL when no record of the session has legs (Simple view): transfers unknown
             cast(sum(r.transfer_legs) as bigint) as transfer_legs,
             max(r._extracted_at) as _extracted_at,
+            nullif(list_distinct(flatten(list(r.record_unknown_enums))), []) as _unknown_enums,
             arg_min(
                 {
                     {%- for column in session_first_record %}
@@ -155,13 +173,14 @@ session_calls as (
         s.updated_at,
         s.has_recording,
         s._extracted_at,
+        s._unknown_enums,
+        s.record_missed_group,
         case when s.any_answered then 'ANSWERED' else s.record_outcome end as outcome,
         s.reason,
         s.result,
         case
             when s.from_extension_number is not null and s.to_extension_number is not null then 'INTERNAL'
-            when s.direction = 'Inbound' then 'INBOUND'
-            when s.direction = 'Outbound' then 'OUTBOUND'
+            else coalesce(s.direction_meaning, 'UNKNOWN')
         end as type,
         case when s.direction = 'Inbound' then s.from_phone_number else s.to_phone_number end as telephone,
         case
@@ -169,10 +188,7 @@ session_calls as (
             else a.ext_id
         end as user_ext_id,
         case when s.direction = 'Outbound' then s.from_name else a.ext_name end as user_name,
-        case
-            when s.direction = 'Outbound' then coalesce(s.from_extension_number, s.from_phone_number)
-            else a.ext_phone
-        end as user_phone,
+        case when s.direction = 'Outbound' then s.from_extension_number else a.ext_phone end as user_phone,
         case when s.direction = 'Inbound' and s.to_extension_id is distinct from a.ext_id then s.to_extension_id end
             as queue_ext_id,
         case
@@ -206,7 +222,9 @@ rebuilt as (
         cast(null as varchar) as contact_id,
         cast(null as boolean) as is_private,
         outcome,
-        case when outcome not in ('ANSWERED', 'UNKNOWN') then coalesce(reason, result) end as missed_reason,
+        case when outcome <> 'ANSWERED' and (outcome <> 'UNKNOWN' or record_missed_group = 'UNKNOWN')
+            then coalesce(reason, result) end as missed_reason,
+        {{ uc_missed_reason_group('outcome', 'record_missed_group') }} as missed_reason_group,
         {{ staging_uc_id('ringcentral', 'connection_id', 'queue_ext_id') }} as queue_id,
         queue_name,
         case
@@ -224,6 +242,7 @@ rebuilt as (
         cast(transfer_count as integer) as transfer_count,
         'call_log' as record_source,
         _extracted_at,
+        _unknown_enums,
         {{ staging_loaded_at() }} as _loaded_at
     from session_calls
 )

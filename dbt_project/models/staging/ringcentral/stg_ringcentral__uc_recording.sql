@@ -5,6 +5,9 @@
   that expires within the hour, so it is not a link a person can open later. The call log gives no
   start/end or length of the media (the recording metadata endpoint does; it is not extracted).
   A recomputed session's media replace all of its stored ones (staging_replace_rows_of_calls).
+  The id is `ringcentral:<connection>:<session id>:<kind>:<recording or message id>`: the records of
+  two sessions can carry the same recording id (real call logs do), and each call keeps its own row;
+  `source_id` stays the provider's id.
 -#}
 {{ config(
     materialized='incremental',
@@ -47,7 +50,7 @@ media as (
 )
 
 select
-    {{ staging_uc_id('ringcentral', 'media.connection_id', 'media_id') }} as id,
+    {{ staging_uc_id('ringcentral', 'media.connection_id', "media.call_key || ':' || kind || ':' || media_id") }} as id,
     'ringcentral' as provider,
     media.connection_id,
     media_id as source_id,
@@ -67,4 +70,5 @@ select
     {{ staging_loaded_at() }} as _loaded_at
 from media
 left join sessions on media.connection_id = sessions.connection_id and media.call_key = sessions.call_key
-qualify row_number() over (partition by media.connection_id, media_id, kind order by media._extracted_at desc) = 1
+qualify row_number() over (
+    partition by media.connection_id, media.call_key, kind, media_id order by media._extracted_at desc) = 1

@@ -23,7 +23,8 @@ parsed as (
         {{ staging_iso("r.created_at") }} as created_at,
         {{ staging_iso("r.updated_at") }} as updated_at,
         lower(r.direction) as direction,
-        lower(r.completion_status) as completion_status,
+        -- empty while the call is in progress
+        nullif(lower(r.completion_status), '') as completion_status,
         nullif(r.agent_id, '0') as agent_id,
         r.customer_id as customer_id,
         r.call_group_id as call_group_id,

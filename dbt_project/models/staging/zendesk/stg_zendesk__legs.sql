@@ -2,7 +2,8 @@
   Zendesk Talk call legs (incremental legs export), one row per (connection, leg id), typed: the
   fields the unified models read (every other field stays in `raw.zendesk_legs`); the version with
   the latest `updated_at` (then the latest extraction) wins. `call_id` links to the call.
-  Legs of type `agent` tell which agents handled a call and its transfers.
+  Legs of type `agent` tell which agents handled a call (the leg's `completion_status`: whether the
+  agent took it) and its transfers.
 -#}
 {{ config(
     materialized='incremental',
@@ -15,7 +16,7 @@
 
 with landed as (
     -- each record is parsed once; every field below is read from this struct
-    select *, json_transform(_record, '{"call_id": "VARCHAR", "type": "VARCHAR", "agent_id": "VARCHAR", "user_id": "VARCHAR", "updated_at": "VARCHAR", "transferred_from": "VARCHAR"}') as r
+    select *, json_transform(_record, '{"call_id": "VARCHAR", "type": "VARCHAR", "agent_id": "VARCHAR", "user_id": "VARCHAR", "updated_at": "VARCHAR", "transferred_from": "VARCHAR", "completion_status": "VARCHAR"}') as r
     from {{ landed_records }}
 ),
 
@@ -29,6 +30,7 @@ parsed as (
         r.user_id as user_id,
         {{ staging_iso("r.updated_at") }} as updated_at,
         r.transferred_from as transferred_from,
+        lower(r.completion_status) as completion_status,
         _extracted_at,
         "date" as landed_date
     from landed
