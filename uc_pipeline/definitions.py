@@ -11,6 +11,7 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from uc_pipeline.assets.checks import ASSET_CHECKS
 from uc_pipeline.assets.dbt import build_dbt_assets
 from uc_pipeline.assets.extract import build_extract_assets
 from uc_pipeline.assets.partitions import daily_partitions, earliest_history_start
@@ -45,6 +46,7 @@ def build_definitions() -> dg.Definitions:
     )
     return dg.Definitions(
         assets=[*extract_assets, dbt_daily_models, dbt_history_views, *serving_assets],
+        asset_checks=ASSET_CHECKS,
         jobs=[daily_job, publish_job],
         schedules=[build_daily_schedule(daily_job, partitions)],
         sensors=[build_publish_automation(publish)],
