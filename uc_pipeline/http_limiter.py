@@ -21,7 +21,8 @@ is two small tables and one transaction, below.
 The store may fail under a run: a dropped connection is reopened with backoff (a few tries, then a
 `LimiterError` naming the store; the next request tries afresh, so one outage never poisons the
 process), and a stalled store (a statement past its timeout, see `http_limiter_store`) fails the
-request at once with a message saying what to check. Either way the partition fails with nothing
+request at once with a message saying what to check; so does a store that sends nothing at all, once
+the client-side watchdog shuts its connection down. Either way the partition fails with nothing
 landed, within bounded time, and the connection's lock is never held past that time.
 """
 
@@ -80,7 +81,8 @@ class SharedLimiter:
         """`work(cursor)` in one transaction holding `key`'s lock; reconnects after a lost connection."""
         # Another thread's statement is bounded by the store's timeouts and reconnections; past that
         # (and a margin), this process's store is wedged and waiting longer would hide it.
-        patience = self._dialect.stall_timeout_s * 2 + sum(RECONNECT_WAITS_S) + 30
+        bound = getattr(self._dialect, "watchdog_s", self._dialect.stall_timeout_s * 2)
+        patience = bound + sum(RECONNECT_WAITS_S) + 30
         if not self._lock.acquire(timeout=patience):
             raise LimiterError(f"the shared rate limiter at {safe_url(self.url)} kept this request waiting over "
                                f"{patience:.0f}s behind another of this process; check the store's server, then "
@@ -94,12 +96,15 @@ class SharedLimiter:
                     if problem is None:
                         raise
                     if problem == "stalled":
+                        if self._con is not None and getattr(self._con, "closed", 0):
+                            self._drop()  # shut down by the watchdog: the next request opens a new one
+                        bound = getattr(exc, "bound_s", self._dialect.stall_timeout_s)
                         raise LimiterError(
                             f"the shared rate limiter at {safe_url(self.url)} did not answer within "
-                            f"{self._dialect.stall_timeout_s:g}s ({type(exc).__name__}: {_first_line(exc)}): the "
-                            "store is stalled (a lock held by another session, or an overloaded server). The "
-                            "partition fails with nothing landed; check the server (for PostgreSQL, blocking "
-                            "sessions in pg_stat_activity), then re-run it."
+                            f"{bound:g}s ({type(exc).__name__}: {_first_line(exc)}): the store is stalled (a lock "
+                            "held by another session, an overloaded or paused server, or a network path that "
+                            "stopped forwarding). The partition fails with nothing landed; check the server (for "
+                            "PostgreSQL, blocking sessions in pg_stat_activity) and the network to it, then re-run it."
                         ) from None
                     self._drop()
                     if pause is None:
@@ -121,21 +126,22 @@ class SharedLimiter:
             self._pid, self._con = os.getpid(), None
             self._con = self._dialect.connect()
         con = self._con
-        cur = con.cursor()
-        try:
-            self._dialect.begin(cur, key)
-            result = work(cur)
-            self._dialect.commit(con, cur)
-            return result
-        except BaseException:
+        with self._dialect.guard(con):
+            cur = con.cursor()
             try:
-                self._dialect.rollback(con, cur)
-            except Exception:  # noqa: BLE001 - the first error is the one to report; a broken connection is dropped
-                log.debug("rollback failed on the limiter's store", exc_info=True)
-            raise
-        finally:
-            with contextlib.suppress(Exception):  # closing a cursor of a dead connection
-                cur.close()
+                self._dialect.begin(cur, key)
+                result = work(cur)
+                self._dialect.commit(con, cur)
+                return result
+            except BaseException:
+                try:
+                    self._dialect.rollback(con, cur)
+                except Exception:  # noqa: BLE001 - the first error is the one to report; a broken connection is dropped
+                    log.debug("rollback failed on the limiter's store", exc_info=True)
+                raise
+            finally:
+                with contextlib.suppress(Exception):  # closing a cursor of a dead connection
+                    cur.close()
 
     def _drop(self) -> None:
         con, self._con = self._con, None

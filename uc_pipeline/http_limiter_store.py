@@ -5,13 +5,22 @@ a stalled store from any other error. The SQL itself is shared.
 PostgreSQL connections carry a connect timeout, a statement and lock timeout, and TCP keepalives
 (with a user timeout), so that a store that stops answering fails the request in bounded time
 instead of holding it forever. The timeouts default to the module constants; a `connect_timeout` or
-`options` given in `limiter_url` wins.
+`options` given in `limiter_url` wins. Those all need a server, or a peer kernel, that tells us
+something: a backend paused mid-session, or a proxy that keeps the TCP connection open and forwards
+nothing, lets every one of them wait forever (the kernel acknowledges each packet). So each
+transaction also runs under a client-side watchdog (`PostgresDialect.guard`) that shuts the socket
+down once the transaction outlives `watchdog_s`, and the blocked call returns with an error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -30,11 +39,23 @@ SCHEMA = (
 PG_CONNECT_TIMEOUT_S = 5
 PG_STATEMENT_TIMEOUT_S = 10.0
 
+# The server's own timeouts (a lock wait, then a statement) fire first while it is alive; a
+# transaction outliving this many of them means nothing answers at all.
+PG_WATCHDOG_FACTOR = 3
+
 Problem = Literal["lost", "stalled"] | None
 
 
 class LimiterError(RuntimeError):
     """The shared limiter's store cannot be opened or used; the message says what to check."""
+
+
+class StoreSilent(Exception):
+    """The client-side watchdog shut a connection down: the store sent nothing for `bound_s`."""
+
+    def __init__(self, bound_s: float, detail: str) -> None:
+        super().__init__(f"no answer within {bound_s:g}s, so the connection was shut down ({detail})")
+        self.bound_s = bound_s
 
 
 def _locked(exc: BaseException) -> bool:
@@ -59,6 +80,10 @@ class Dialect:
 
     def rollback(self, con: Any, cur: Any) -> None:
         raise NotImplementedError
+
+    def guard(self, con: Any) -> contextlib.AbstractContextManager[None]:
+        """Bounds the store's calls made inside it, when the store's own timeouts cannot."""
+        return contextlib.nullcontext()
 
     def problem(self, exc: BaseException, con: Any) -> Problem:
         """"lost" (the connection is gone: reconnect), "stalled" (the store did not answer in time),
@@ -125,6 +150,10 @@ class PostgresDialect(Dialect):
         self.dsn = dsn
         self.stall_timeout_s = PG_STATEMENT_TIMEOUT_S
 
+    @property
+    def watchdog_s(self) -> float:
+        return self.stall_timeout_s * PG_WATCHDOG_FACTOR
+
     def _options(self) -> dict[str, Any]:
         given = parse_qs(urlsplit(self.dsn).query)
         options: dict[str, Any] = {"application_name": "uc-pipeline-limiter", "keepalives": 1,
@@ -144,7 +173,7 @@ class PostgresDialect(Dialect):
         con = psycopg2.connect(self.dsn, **self._options())
         con.autocommit = False
         try:
-            with con.cursor() as cur:
+            with self.guard(con), con.cursor() as cur:
                 # Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; serialize it.
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext('uc_rate_schema'))")
                 for statement in SCHEMA:
@@ -154,6 +183,40 @@ class PostgresDialect(Dialect):
             con.close()
             raise
         return con
+
+    @contextlib.contextmanager
+    def guard(self, con: Any) -> Iterator[None]:
+        import psycopg2
+
+        bound = self.watchdog_s
+        state = threading.Lock()
+        fired: list[str] = []
+        done = False
+
+        def shut() -> None:
+            with state:  # never once the guarded calls are over: the connection may be reused by then
+                if done:
+                    return
+                # Recorded first: the shutdown wakes the blocked call, which then reads this.
+                fired.append("no reply from the server or the network path to it")
+                # A copy of the descriptor: shutting the socket down wakes the blocked libpq call, while
+                # the descriptor itself stays libpq's to close. Already closed: the call fails by itself.
+                with contextlib.suppress(OSError, psycopg2.Error), socket.socket(fileno=os.dup(con.fileno())) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(bound, shut)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        except Exception as exc:
+            if fired:
+                raise StoreSilent(bound, fired[0]) from exc
+            raise
+        finally:
+            with state:
+                done = True
+            timer.cancel()
 
     def begin(self, cur: Any, key: str) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
@@ -170,6 +233,8 @@ class PostgresDialect(Dialect):
         from psycopg2 import errors
 
         if isinstance(exc, errors.QueryCanceled | errors.LockNotAvailable) and con is not None and not con.closed:
+            return "stalled"
+        if isinstance(exc, StoreSilent):
             return "stalled"
         if isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError):
             return "lost"

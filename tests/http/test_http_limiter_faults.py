@@ -1,10 +1,13 @@
 """The shared limiter when its PostgreSQL store misbehaves (a real server on 127.0.0.1:5432, in a
 database of its own): a dropped connection is reopened and the next acquire works; a store that is
-locked, down, or a port that accepts and never answers fails the request in bounded time with a
-message saying what to check; one failure never poisons the process."""
+locked, down, a port that accepts and never answers, or a connection that stops answering
+mid-session fails the request in bounded time with a message saying what to check; one failure
+never poisons the process."""
 
 from __future__ import annotations
 
+import contextlib
+import select
 import socket
 import threading
 import time
@@ -174,3 +177,80 @@ def test_a_key_stalled_by_another_session_does_not_stop_the_other_keys(store_url
     assert isinstance(outcome.get("stalled"), LimiterError) and "did not answer within 1s" in str(outcome["stalled"])
     assert len(outcome["other"]) == 5  # type: ignore[arg-type]
     limiter.close()
+
+
+class _PausableProxy:
+    """A loopback TCP proxy to PostgreSQL that can stop forwarding while keeping every connection
+    open: it still reads (so the kernel acknowledges everything) and forwards nothing, as a paused
+    backend or a wedged middlebox. A side that closes closes its peer, and what was held is dropped."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.forwarding = threading.Event()
+        self.forwarding.set()
+        self._stop = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target, timeout=5)
+            self._sockets += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        held = b""
+        try:
+            while not self._stop.is_set():
+                if held and self.forwarding.is_set():
+                    dst.sendall(held)
+                    held = b""
+                if not select.select([src], [], [], 0.05)[0]:
+                    continue
+                data = src.recv(65536)
+                if not data:
+                    break
+                held += data
+        except (OSError, ValueError):
+            pass
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        for sock in self._sockets:
+            sock.close()
+
+
+def test_a_store_that_stops_answering_mid_session_fails_clearly_then_recovers(
+        store_url: str, postgres_dsn: str) -> None:
+    host_port = store_url.split("@", 1)[1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1)
+    proxy = _PausableProxy((host, int(port)))
+    limiter = _limiter(store_url.replace(host_port, f"127.0.0.1:{proxy.port}"))
+    try:
+        _take(limiter)  # connected through the proxy, and one acquire worked
+        proxy.forwarding.clear()  # the connection stays open, nothing comes back: no server timeout can fire
+        started = time.monotonic()
+        with pytest.raises(LimiterError) as info:
+            _take(limiter)
+        elapsed = time.monotonic() - started
+        message = str(info.value)
+        assert f"127.0.0.1:{proxy.port}" in message and "did not answer within 3s" in message
+        assert "stalled" in message and "network path" in message and "re-run" in message
+        assert elapsed < 60  # bounded: without the watchdog this acquire never returns
+        print(f"silent store mid-session: failed after {elapsed:.1f}s: {message}")
+        proxy.forwarding.set()
+        _take(limiter)  # the next request opens a new connection and works
+    finally:
+        limiter.close()
+        proxy.close()
