@@ -9,9 +9,9 @@ started from the CLI on the default run launcher. This sensor, evaluated by dags
      the pid of the process that wrote it: the run's process, its step processes),
   2. leaves the run alone if any of them is still alive, or if the run may have been started on
      another machine (see `_judged_here`): a pid means nothing on another host,
-  3. otherwise waits `GRACE_S` seconds, so that a code server which launched the run's process or a
-     step process's guard fails it first, and then reports the run failed with the reason and frees
-     its pool slots.
+  3. otherwise waits `GRACE_S` seconds, so that a code server which launched the run's process (it
+     fails the run within a second of that process's death) fails it first, and then reports the
+     run failed with the reason and frees its pool slots.
 A pid the kernel has since given to an unrelated process is told apart by its start time: a process
 that started after it logged the event is not the one that logged it.
 """
@@ -37,14 +37,18 @@ PID_EVENTS = {
 }
 
 
-def run_processes(instance: dg.DagsterInstance, run_id: str) -> dict[int, float]:
-    """pid -> the earliest time it logged an event of the run, for every process that logged one."""
+def run_processes(instance: dg.DagsterInstance, run_id: str) -> tuple[dict[int, float], int | None]:
+    """pid -> the earliest time it logged an event of the run, for every process that logged one;
+    and the pid of the run's process, the one that logged RUN_START."""
     found: dict[int, float] = {}
+    run_pid = None
     for entry in instance.all_logs(run_id, of_type=PID_EVENTS):
         event = entry.dagster_event
         if event is not None and event.pid is not None:
             found[event.pid] = min(found.get(event.pid, entry.timestamp), entry.timestamp)
-    return found
+            if event.event_type == dg.DagsterEventType.RUN_START:
+                run_pid = event.pid
+    return found, run_pid
 
 
 def _alive_since(pid: int, logged_at: float) -> bool:
@@ -68,9 +72,9 @@ def dead_run_ids(instance: dg.DagsterInstance) -> dict[str, int]:
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
         if not _judged_here(instance, run):
             continue
-        procs = run_processes(instance, run.run_id)
+        procs, run_pid = run_processes(instance, run.run_id)
         if procs and not any(_alive_since(pid, at) for pid, at in procs.items()):
-            dead[run.run_id] = min(procs, key=procs.__getitem__)  # the first to log: the run's process
+            dead[run.run_id] = run_pid if run_pid is not None else min(procs, key=procs.__getitem__)
     return dead
 
 
