@@ -15,6 +15,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import make_url
 
-from uc_pipeline.assets.run_reaper import dead_run_reaper
+from uc_pipeline.assets.run_reaper import HOST_TAG, dead_run_reaper
 from uc_pipeline.assets.schedules import range_tags
 from uc_pipeline.sandbox import FaultSpec, Sandbox
 from uc_pipeline.settings import DBT_PROJECT_DIR
@@ -193,6 +194,8 @@ def test_a_killed_extraction_leaves_no_process_and_stops_calling_the_provider(
             (run_id,) = [r.run_id for r in instance.get_runs()]
             slots = instance.event_log_storage.get_concurrency_run_ids
             wait_for("the step holds its pool slot", lambda: run_id in slots(), END_BOUND_S)
+            if extra_env:  # PostgreSQL may be shared by machines: the run names its own, for the reaper
+                assert instance.get_run_by_id(run_id).tags.get(HOST_TAG) == socket.gethostname()
             others = run.kill()
             assert others, "the step runs in a process of its own (multiprocess executor)"
             assert_killed_run_ends(run, instance, others)
