@@ -16,6 +16,7 @@ from uc_pipeline.assets.dbt import build_dbt_assets
 from uc_pipeline.assets.extract import build_extract_assets
 from uc_pipeline.assets.partitions import daily_partitions, earliest_history_start
 from uc_pipeline.assets.resources import PipelineResource
+from uc_pipeline.assets.run_reaper import dead_run_reaper
 from uc_pipeline.assets.schedules import build_daily_job, build_daily_schedule, build_publish_automation
 from uc_pipeline.assets.serving import build_serving_assets
 from uc_pipeline.dbt_project import ensure_manifest, project_for
@@ -49,7 +50,7 @@ def build_definitions() -> dg.Definitions:
         asset_checks=ASSET_CHECKS,
         jobs=[daily_job, publish_job],
         schedules=[build_daily_schedule(daily_job, partitions)],
-        sensors=[build_publish_automation(publish)],
+        sensors=[build_publish_automation(publish), dead_run_reaper],
         resources={
             "uc": PipelineResource(
                 data_dir=dg.EnvVar(DATA_DIR_ENV),

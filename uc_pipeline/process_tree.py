@@ -44,6 +44,12 @@ def read_proc(pid: int) -> Proc | None:
     return Proc(pid=pid, ppid=int(fields[1]), start=int(fields[19]), name=head.partition("(")[2])
 
 
+def started_at(proc: Proc) -> float:
+    """When `proc` started, in seconds since the epoch (to the second: the boot time is in seconds)."""
+    boot = next(int(line.split()[1]) for line in (PROC / "stat").read_text().splitlines() if line.startswith("btime "))
+    return boot + proc.start / os.sysconf("SC_CLK_TCK")
+
+
 def all_procs() -> list[Proc]:
     """Every process visible in /proc (those ending meanwhile are left out)."""
     found = []

@@ -40,7 +40,7 @@ def test_dg_list_defs_names_the_jobs_schedule_and_sensor(dg_env: dict[str, str])
     listed = json.loads(run.stdout)
     assert {j["name"] for j in listed["jobs"]} >= {"daily_refresh", "publish"}
     assert [s["name"] for s in listed["schedules"]] == ["daily_refresh_schedule"]
-    assert [s["name"] for s in listed["sensors"]] == ["publish_after_warehouse_update"]
+    assert sorted(s["name"] for s in listed["sensors"]) == ["dead_run_reaper", "publish_after_warehouse_update"]
     assert {"raw/aircall/calls", "uc/uc_call", "raw_views/aircall_calls"} <= {a["asset_key"] for a in listed["assets"]}
 
 

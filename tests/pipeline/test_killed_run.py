@@ -15,6 +15,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import make_url
 
+from uc_pipeline.assets.run_reaper import HOST_TAG, dead_run_reaper
 from uc_pipeline.assets.schedules import range_tags
 from uc_pipeline.sandbox import FaultSpec, Sandbox
 from uc_pipeline.settings import DBT_PROJECT_DIR
@@ -192,6 +194,8 @@ def test_a_killed_extraction_leaves_no_process_and_stops_calling_the_provider(
             (run_id,) = [r.run_id for r in instance.get_runs()]
             slots = instance.event_log_storage.get_concurrency_run_ids
             wait_for("the step holds its pool slot", lambda: run_id in slots(), END_BOUND_S)
+            if extra_env:  # PostgreSQL may be shared by machines: the run names its own, for the reaper
+                assert instance.get_run_by_id(run_id).tags.get(HOST_TAG) == socket.gethostname()
             others = run.kill()
             assert others, "the step runs in a process of its own (multiprocess executor)"
             assert_killed_run_ends(run, instance, others)
@@ -227,6 +231,56 @@ def test_a_run_killed_during_dbt_leaves_no_dbt_behind(
             # dbt was stopped mid-build rather than left to finish on its own.
             logs = list((DBT_PROJECT_DIR / "target").glob(f"dbt_daily_models-{dagster_run.run_id[:7]}-*/dbt.log"))
             assert not any("Finished running" in log.read_text(errors="replace") for log in logs)
+        finally:
+            run.cleanup()
+            instance.dispose()
+
+
+def test_a_run_killed_with_no_step_process_is_failed_by_the_reaper_sensor(tmp_path: Path) -> None:
+    """The in-process executor: the run's only process is the CLI, so no step process is left to
+    notice its death. The `dead_run_reaper` sensor leaves the run alone while its process lives, and
+    marks it failed with the reason and frees its pool slot once it is killed."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    production = yaml.safe_load((REPO / "dagster.yaml").read_text(encoding="utf-8"))
+    default = {"concurrency": production["concurrency"], "telemetry": {"enabled": False}}
+    (home / "dagster.yaml").write_text(yaml.safe_dump(default), encoding="utf-8")
+    (conn,) = Sandbox.default_connections(["aircall"], calls_per_day=15000, seed=5)  # > 60 pages
+    with sandbox_env(tmp_path, [conn]) as env:
+        env.sandbox.set_faults(conn.connection_id, FaultSpec(slow_rate=1.0, slow_s=SLOW_S, seed=2))
+        run = KilledRun(home, {}, env.data_dir, env.connections_file)
+        instance = run.instance()
+        try:
+            run.start("asset", "materialize", "--select", "raw/aircall/calls", "--partition", YESTERDAY.isoformat(),
+                      "-c", str(REPO / "deploy" / "in_process.yaml"))
+            wait_for("the step calls the provider", lambda: env.sandbox.request_log.entries(conn.connection_id),
+                     START_BOUND_S, poll_s=0.5)
+            (run_id,) = [r.run_id for r in instance.get_runs()]
+            slots = instance.event_log_storage.get_concurrency_run_ids
+            wait_for("the step holds its pool slot", lambda: run_id in slots(), END_BOUND_S)
+
+            # Alive: the sensor does not touch it.
+            dead_run_reaper(dg.build_sensor_context(instance=instance))
+            assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED
+            assert run_id in slots()
+
+            assert run.proc is not None
+            others = run.kill()
+            # Log tailers and multiprocessing's resource tracker, but no step process (spawned or forked).
+            assert not [c for c in others.values() if "spawn_main" in c or "forkserver" in c], others
+            time.sleep(2)  # what run_guard.py would need to act, had there been a step process
+            assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED, "nothing else fails it"
+
+            result = dead_run_reaper(dg.build_sensor_context(instance=instance))
+            assert run_id in (result.skip_message or ""), result
+            dagster_run = instance.get_run_by_id(run_id)
+            assert dagster_run is not None and dagster_run.status == dg.DagsterRunStatus.FAILURE
+            (failure,) = instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+            message = failure.dagster_event.message
+            assert f"run's process (pid {run.proc.pid})" in message and "killed or crashed" in message, message
+            assert run_id not in slots(), "pool slots still held"
+            # A second evaluation finds nothing more to do.
+            assert run_id not in (dead_run_reaper(dg.build_sensor_context(instance=instance)).skip_message or "")
         finally:
             run.cleanup()
             instance.dispose()

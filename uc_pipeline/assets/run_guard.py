@@ -20,10 +20,11 @@ step process
   4. exits.
 All of it is bounded: after `HARD_EXIT_S` seconds the process exits whatever is still pending.
 
-Not covered: a run killed while none of its step processes is alive (between steps, or with the
-in-process executor) stays STARTED when it was started from the CLI; a code server or the UI's
-"Terminate" (forced) ends it. dagster-dbt starts dbt without a hook for a parent-death signal, so a
-dbt run by the in-process executor is not stopped either; the multiprocess executor is the default.
+A run killed while none of its step processes is alive (between steps, or with the in-process
+executor) is marked failed by the `dead_run_reaper` sensor (`run_reaper.py`) instead; for it to judge
+runs on a run storage that several machines share, the run is tagged here with its machine's name.
+Not covered: dagster-dbt starts dbt without a hook for a parent-death signal, so dbt started by the
+in-process executor goes on when its run is killed; the multiprocess executor is the default.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import fcntl
 import logging
 import multiprocessing
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -41,6 +43,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from uc_pipeline.assets.run_reaper import HOST_TAG
 from uc_pipeline.process_tree import Proc, stop_descendants, watch_parent
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ def guard_run_processes(context: dg.InitResourceContext) -> None:
     instance, run_id = context.instance, context.run_id
     if instance is None or run_id is None or run_id in _guarded:
         return
+    _tag_host(instance, run_id)
     # The parent it was started by: a step process still loading when the run's process was killed
     # has already been re-parented by the time it gets here, and must end at once.
     origin = multiprocessing.parent_process()
@@ -69,6 +73,15 @@ def guard_run_processes(context: dg.InitResourceContext) -> None:
         return
     _guarded.add(run_id)
     watch_parent(lambda dead: _on_run_process_died(instance, run_id, dead), parent=origin.pid, poll_s=POLL_S)
+
+
+def _tag_host(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Tag the run with this machine's name, once, unless its run storage is SQLite (one machine)."""
+    if type(instance.run_storage).__name__ == "SqliteRunStorage":
+        return  # and a write to runs.db from every step process would contend for its lock
+    run = instance.get_run_by_id(run_id)
+    if run is not None and HOST_TAG not in run.tags:
+        instance.add_run_tags(run_id, {HOST_TAG: socket.gethostname()})
 
 
 def _is_step_process_of(instance: dg.DagsterInstance, run_id: str, parent: int) -> bool:
