@@ -5,7 +5,8 @@ calls the demo landed), rewrites the generated `<data_dir>/connections.yaml` to 
 then starts the Dagster webserver and daemon on the demo's instance (`<data_dir>/dagster_home`). The
 sandbox's credentials reach the Dagster processes through their environment only: never printed,
 never written. Partitions start at the first landed day (the sandbox's history in this mode), and the
-schedule and sensors start stopped. Ctrl-C (or SIGTERM) stops the Dagster processes, then the sandbox.
+schedule and the publish sensor start stopped (the dead-run sensor always runs: it starts nothing).
+Ctrl-C (or SIGTERM) stops the Dagster processes, then the sandbox.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def run_dev(
         # dagster.yaml there is not the instance's.
         location = ["-m", "uc_pipeline.definitions", "--working-directory", str(REPO_DIR)]
         print(f"sandbox   : {base_url} (history from {start}; connections: {connections_path})", flush=True)
-        print(f"Dagster UI: http://{host}:{port} (DAGSTER_HOME={home}); schedule and sensors start stopped",
+        print(f"Dagster UI: http://{host}:{port} (DAGSTER_HOME={home}); schedule and publish sensor start stopped",
               flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         output = Output()
