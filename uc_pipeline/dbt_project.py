@@ -17,11 +17,20 @@ from dagster_dbt import DbtProject
 from uc_pipeline.settings import DBT_PROJECT_DIR, data_dir
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
-# dagster-dbt runs `dbt` from PATH; make it the dbt installed beside this Python, so that a virtualenv
-# works without being activated (e.g. `.venv/bin/python -m pytest`, `.venv/bin/uc-pipeline demo`).
+# The dbt installed beside this Python, so that a virtualenv works without being activated (e.g.
+# `.venv/bin/python -m pytest`, `.venv/bin/uc-pipeline demo`); `dbt` from PATH otherwise.
 _BIN = str(Path(sys.executable).parent)
-if (Path(_BIN) / "dbt").exists() and _BIN not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+DBT_EXECUTABLE = str(Path(_BIN) / "dbt") if (Path(_BIN) / "dbt").exists() else "dbt"
+
+
+def _put_dbt_on_path() -> None:
+    """dagster-dbt's project preparer runs `dbt` from PATH: put this Python's first. Done again before each
+    parse, since a caller may have restored an older PATH since this module was imported."""
+    if DBT_EXECUTABLE != "dbt" and _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
+
+
+_put_dbt_on_path()
 
 DBT_TARGET_ENV = "DBT_TARGET_PATH"  # dagster-dbt puts each run's folder under it; dbt's logs go there too
 
@@ -67,5 +76,6 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
         or parsed_for.read_text() != current
     ):
         manifest.parent.mkdir(parents=True, exist_ok=True)
+        _put_dbt_on_path()
         project.preparer.prepare(project)
         parsed_for.write_text(current)

@@ -19,7 +19,7 @@ from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.assets.run_reaper import dead_run_reaper
 from uc_pipeline.assets.schedules import build_daily_job, build_daily_schedule, build_publish_automation
 from uc_pipeline.assets.serving import build_serving_assets
-from uc_pipeline.dbt_project import ensure_manifest, project_for
+from uc_pipeline.dbt_project import DBT_EXECUTABLE, ensure_manifest, project_for
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, connections_file, data_dir
 
 
@@ -56,7 +56,7 @@ def build_definitions() -> dg.Definitions:
                 data_dir=dg.EnvVar(DATA_DIR_ENV),
                 connections_file=dg.EnvVar(CONNECTIONS_FILE_ENV),
             ),
-            "dbt": DbtCliResource(project_dir=project),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE),
         },
     )
 
