@@ -62,7 +62,7 @@ def guard_run_processes(context: dg.InitResourceContext) -> None:
     """In a step process of the multiprocess executor, end this process and its children when the
     run's process dies, and mark the run failed. Elsewhere (in-process execution, resource tests)
     nothing happens."""
-    instance, run_id = context.instance, context.run_id
+    instance, run_id = context.instance, (context.run.run_id if context.run else None)
     if instance is None or run_id is None or run_id in _guarded:
         return
     _tag_host(instance, run_id)
