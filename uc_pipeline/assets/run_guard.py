@@ -43,7 +43,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from uc_pipeline.assets.run_reaper import HOST_TAG
+from uc_pipeline.assets.run_reaper import HOST_TAG, report_dead_run
 from uc_pipeline.process_tree import Proc, stop_descendants, watch_parent
 
 log = logging.getLogger(__name__)
@@ -144,18 +144,10 @@ def _end_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int) -> None:
 def _fail_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int, stopped: list[Proc]) -> None:
     _wait_for_launcher(instance, run_id, dead_pid)
     with _run_lock(run_id):
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
-            return
         names = ", ".join(f"{p.name} (pid {p.pid})" for p in stopped) or "none"
-        message = (
-            f"The run's process (pid {dead_pid}) ended without ending the run: it was killed or crashed. "
-            f"Step process {os.getpid()} stopped its own processes ({names}) and exits. "
-            "A partition it did not finish keeps its previous version: re-run the run to finish them."
+        report_dead_run(
+            instance, run_id, dead_pid, f". Step process {os.getpid()} stopped its own processes ({names}) and exits."
         )
-        instance.report_run_failed(run, message)
-        if instance.event_log_storage.supports_global_concurrency_limits:
-            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
 
 
 @contextlib.contextmanager

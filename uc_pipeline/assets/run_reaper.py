@@ -78,6 +78,22 @@ def dead_run_ids(instance: dg.DagsterInstance) -> dict[str, int]:
     return dead
 
 
+def report_dead_run(instance: dg.DagsterInstance, run_id: str, dead_pid: int, detail: str) -> bool:
+    """Mark the run failed because its process (`dead_pid`) died, saying `detail`, and free its pool slots;
+    False when the run is already finished (or gone)."""
+    run = instance.get_run_by_id(run_id)
+    if run is None or run.is_finished:
+        return False
+    message = (
+        f"The run's process (pid {dead_pid}) ended without ending the run: it was killed or crashed{detail} "
+        "A partition it did not finish keeps its previous version: re-run the run to finish them."
+    )
+    instance.report_run_failed(run, message)
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+    return True
+
+
 def fail_dead_runs(instance: dg.DagsterInstance, grace_s: float = GRACE_S) -> list[str]:
     """Report failed every STARTED run whose processes all died on this machine; their run ids."""
     dead = dead_run_ids(instance)
@@ -86,18 +102,8 @@ def fail_dead_runs(instance: dg.DagsterInstance, grace_s: float = GRACE_S) -> li
     time.sleep(grace_s)
     failed = []
     for run_id, pid in dead.items():
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
-            continue
-        message = (
-            f"The run's process (pid {pid}) ended without ending the run: it was killed or crashed, and "
-            f"no process of the run is left on {socket.gethostname()}. "
-            "A partition it did not finish keeps its previous version: re-run the run to finish them."
-        )
-        instance.report_run_failed(run, message)
-        if instance.event_log_storage.supports_global_concurrency_limits:
-            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-        failed.append(run_id)
+        if report_dead_run(instance, run_id, pid, f", and no process of the run is left on {socket.gethostname()}."):
+            failed.append(run_id)
     return failed
 
 
