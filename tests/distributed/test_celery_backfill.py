@@ -1,0 +1,189 @@
+"""A backfill whose steps run on two Celery workers: the Dagster instance and the rate limiter's state in
+PostgreSQL, the broker on RabbitMQ, each worker a process of its own with its own Dagster home, and the
+sandbox serving the providers' documented quotas. The landed records are exactly the sandbox's, the
+steps ran on both workers, and no request went over a quota."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import sqlalchemy as sa
+from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+from sqlalchemy.engine import make_url
+
+from tests.pipeline.support import YESTERDAY, day_bounds
+from uc_pipeline.landing import read_partition
+from uc_pipeline.providers import PROVIDER_IDS, get_provider
+from uc_pipeline.sandbox import Sandbox
+
+from .cluster import BROKER_URL, REPO, broker_problem, start_daemon, start_worker, wait_until, write_celery_config
+
+pytestmark = pytest.mark.postgres
+
+DAYS = [YESTERDAY - timedelta(days=i) for i in (3, 2, 1, 0)]
+CALLS_PER_DAY = 12
+EXTRACT_KEYS = [dg.AssetKey(["raw", p, s]) for p in PROVIDER_IDS for s in get_provider(p).streams]
+FINISHED = {BulkActionStatus.COMPLETED, BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED,
+            BulkActionStatus.FAILED, BulkActionStatus.CANCELED}
+
+
+@dataclass
+class Landing:
+    """Where the workers land: the environment they get, and how the test reads a landed partition back."""
+
+    name: str
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def rows(self, provider: str, stream: str, connection_id: str, day) -> list[dict]:
+        return read_partition(self.data_dir, provider, stream, connection_id, day).to_pylist()
+
+
+@pytest.fixture(params=["local"])
+def landing(request: pytest.FixtureRequest, tmp_path: Path) -> Landing:
+    """The landing zone every worker writes: a local folder here (one machine); an object store URL
+    (`UC_LANDING_URL`) is the multi-machine form and a further parameter."""
+    return Landing(request.param, tmp_path / "data")
+
+
+@pytest.fixture
+def broker() -> str:
+    problem = broker_problem()
+    if problem:
+        message = f"the Celery broker {BROKER_URL.split('@')[-1]} is not reachable ({problem})"
+        if os.environ.get("UC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + "; CI requires it (start RabbitMQ, see .ci/run)")
+        pytest.skip(message + "; start RabbitMQ to run the distributed tests")
+    return BROKER_URL
+
+
+@pytest.fixture
+def database(postgres_dsn: str) -> Iterator[str]:
+    """A fresh database of the local server for the instance and the limiter; dropped after."""
+    name = f"uc_celery_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(postgres_dsn, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as con:
+        con.execute(sa.text(f'create database "{name}"'))
+    try:
+        yield str(make_url(postgres_dsn).set(database=name).render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as con:
+            con.execute(sa.text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+
+def instance_home(path: Path) -> Path:
+    """A Dagster home holding the repository's production instance (dagster.yaml: PostgreSQL)."""
+    path.mkdir(parents=True)
+    shutil.copy(REPO / "dagster.yaml", path / "dagster.yaml")
+    return path
+
+
+def worker_nodes(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
+    """step key -> the Celery worker (node name) that executed it, from the run's event log."""
+    nodes = {}
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        event = entry.dagster_event
+        metadata = (event.engine_event_data.metadata or {}) if event else {}
+        if event and event.step_key and "Celery worker" in metadata:
+            nodes[event.step_key] = metadata["Celery worker"].value
+    return nodes
+
+
+def test_backfill_steps_run_on_two_celery_workers(
+    tmp_path: Path, landing: Landing, broker: str, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = uuid.uuid4().hex[:10]
+    queue = f"uc-test-{token}"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    connections = Sandbox.default_connections(calls_per_day=CALLS_PER_DAY, seed=21)
+    sandbox = Sandbox(connections, profile="documented")
+    url = make_url(database)
+    with sandbox.serve(port=0) as base:
+        yaml_text, credentials = sandbox.connections_yaml(base)
+        connections_file = tmp_path / "connections.yaml"
+        connections_file.write_text(yaml_text, encoding="utf-8")
+        home = instance_home(tmp_path / "dagster_home")
+        env = {
+            **os.environ, **credentials, **landing.env,
+            "DAGSTER_HOME": str(home),
+            "DAGSTER_PG_HOST": url.host, "DAGSTER_PG_PORT": str(url.port or 5432),
+            "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password or "",
+            "DAGSTER_PG_DB": url.database,
+            "UC_DATA_DIR": str(landing.data_dir),
+            "UC_CONNECTIONS_FILE": str(connections_file),
+            "UC_LIMITER_URL": database,  # the quotas are shared through PostgreSQL, not a local file
+            "UC_CELERY_CONFIG": str(write_celery_config(tmp_path / "celery.yaml", queue)),
+            "UC_CELERY_BROKER": broker,
+            "UC_AUTOMATION_DEFAULT_STATUS": "stopped",  # no publish sensor: this backfill lands only
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        # each worker is a machine of its own as far as Dagster knows: its own home, no shared instance files
+        nodes = [f"w1-{token}", f"w2-{token}"]
+        services = []
+        try:
+            for node in nodes:
+                worker_env = {**env, "DAGSTER_HOME": str(instance_home(tmp_path / f"{node}_home"))}
+                services.append(start_worker(node, tmp_path / "celery.yaml", queue, worker_env, logs))
+            daemon = start_daemon(env, logs)
+            services.append(daemon)
+            for service in services[:2]:
+                wait_until(f"Celery worker {service.name}", lambda s=service: " ready." in s.output()
+                           or s.proc.poll() is not None, 120, service.log)
+                assert service.proc.poll() is None, service.output()[-3000:]
+
+            from uc_pipeline.definitions import build_definitions
+
+            asset_graph = build_definitions().resolve_asset_graph()
+            instance = dg.DagsterInstance.get()
+            try:
+                backfill_id = f"celery{token}"
+                instance.add_backfill(PartitionBackfill.from_asset_partitions(
+                    backfill_id=backfill_id, asset_graph=asset_graph, asset_selection=EXTRACT_KEYS,
+                    partition_names=[d.isoformat() for d in DAYS], backfill_timestamp=time.time(), tags={},
+                    dynamic_partitions_store=instance, all_partitions=False, title=None, description=None,
+                    run_config=None,
+                ))
+                wait_until("the backfill", lambda: instance.get_backfill(backfill_id).status in FINISHED
+                           or daemon.proc.poll() is not None, 600, daemon.log)
+                assert instance.get_backfill(backfill_id).status in (
+                    BulkActionStatus.COMPLETED, BulkActionStatus.COMPLETED_SUCCESS), daemon.output()[-4000:]
+                runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+                assert runs and all(r.is_success for r in runs), [r.status for r in runs]
+                executed = {}
+                for run in runs:
+                    executed.update(worker_nodes(instance, run.run_id))
+            finally:
+                instance.dispose()
+        finally:
+            for service in services:
+                service.stop()
+
+        # every extract step ran on a worker, and each worker ran some: both hosts took part
+        assert len(executed) == len(EXTRACT_KEYS), executed
+        assert {node.split("@")[0] for node in executed.values()} == set(nodes), executed
+        for conn in connections:
+            emulator = sandbox.emulator(conn.provider)
+            for stream in get_provider(conn.provider).streams:
+                for day in DAYS:
+                    truth = sandbox.records(conn.connection_id, stream, *day_bounds(day))
+                    expected = {emulator.record_id(stream, r): r for r in truth}
+                    rows = landing.rows(conn.provider, stream, conn.connection_id, day)
+                    ids = [r["_record_id"] for r in rows]
+                    assert len(ids) == len(set(ids)), f"{conn.provider}/{stream} {day}: duplicate record ids"
+                    assert set(ids) == set(expected), f"{conn.provider}/{stream} {day}: landed ids differ"
+                    for row in rows:
+                        assert json.loads(row["_record"]) == expected[row["_record_id"]]
+        assert not sandbox.request_log.violations(), sandbox.request_log.violations()[:5]
