@@ -18,10 +18,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import sqlalchemy as sa
-from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+from dagster._core.execution.backfill import PartitionBackfill
 from sqlalchemy.engine import make_url
 
 from tests.pipeline.support import YESTERDAY, day_bounds
+from uc_pipeline.assets.extract import build_extract_assets
+from uc_pipeline.assets.partitions import daily_partitions, earliest_history_start
 from uc_pipeline.landing import read_partition
 from uc_pipeline.providers import PROVIDER_IDS, get_provider
 from uc_pipeline.sandbox import Sandbox
@@ -33,8 +35,6 @@ pytestmark = pytest.mark.postgres
 DAYS = [YESTERDAY - timedelta(days=i) for i in (3, 2, 1, 0)]
 CALLS_PER_DAY = 12
 EXTRACT_KEYS = [dg.AssetKey(["raw", p, s]) for p in PROVIDER_IDS for s in get_provider(p).streams]
-FINISHED = {BulkActionStatus.COMPLETED, BulkActionStatus.COMPLETED_SUCCESS, BulkActionStatus.COMPLETED_FAILED,
-            BulkActionStatus.FAILED, BulkActionStatus.CANCELED}
 
 
 @dataclass
@@ -89,6 +89,14 @@ def instance_home(path: Path) -> Path:
     return path
 
 
+def extract_asset_graph(connections_file: Path):
+    """The extract assets as the code location defines them (same keys, same partitions), without loading
+    the dbt project: enough to describe the backfill, which the daemon checks against the code location."""
+    partitions = daily_partitions(earliest_history_start(connections_file))
+    resources = {"uc": dg.ResourceDefinition.none_resource()}  # not run here: only the graph is read
+    return dg.Definitions(assets=build_extract_assets(partitions), resources=resources).resolve_asset_graph()
+
+
 def worker_nodes(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
     """step key -> the Celery worker (node name) that executed it, from the run's event log."""
     nodes = {}
@@ -132,45 +140,49 @@ def test_backfill_steps_run_on_two_celery_workers(
             monkeypatch.setenv(name, value)
         # each worker is a machine of its own as far as Dagster knows: its own home, no shared instance files
         nodes = [f"w1-{token}", f"w2-{token}"]
+        # the instance's tables, created once here rather than by every process at once
+        dg.DagsterInstance.get().dispose()
         services = []
         try:
+            daemon = start_daemon(env, logs)  # the longest to start: it loads the code location (dbt parse)
+            services.append(daemon)
             for node in nodes:
                 worker_env = {**env, "DAGSTER_HOME": str(instance_home(tmp_path / f"{node}_home"))}
                 services.append(start_worker(node, tmp_path / "celery.yaml", queue, worker_env, logs))
-            daemon = start_daemon(env, logs)
-            services.append(daemon)
-            for service in services[:2]:
+            for service in services[1:]:
                 wait_until(f"Celery worker {service.name}", lambda s=service: " ready." in s.output()
                            or s.proc.poll() is not None, 120, service.log)
                 assert service.proc.poll() is None, service.output()[-3000:]
 
-            from uc_pipeline.definitions import build_definitions
-
-            asset_graph = build_definitions().resolve_asset_graph()
             instance = dg.DagsterInstance.get()
             try:
                 backfill_id = f"celery{token}"
                 instance.add_backfill(PartitionBackfill.from_asset_partitions(
-                    backfill_id=backfill_id, asset_graph=asset_graph, asset_selection=EXTRACT_KEYS,
-                    partition_names=[d.isoformat() for d in DAYS], backfill_timestamp=time.time(), tags={},
-                    dynamic_partitions_store=instance, all_partitions=False, title=None, description=None,
-                    run_config=None,
+                    backfill_id=backfill_id, asset_graph=extract_asset_graph(connections_file),
+                    asset_selection=EXTRACT_KEYS, partition_names=[d.isoformat() for d in DAYS],
+                    backfill_timestamp=time.time(), tags={}, dynamic_partitions_store=instance, all_partitions=False,
+                    title=None, description=None, run_config=None,
                 ))
-                wait_until("the backfill", lambda: instance.get_backfill(backfill_id).status in FINISHED
-                           or daemon.proc.poll() is not None, 600, daemon.log)
-                assert instance.get_backfill(backfill_id).status in (
-                    BulkActionStatus.COMPLETED, BulkActionStatus.COMPLETED_SUCCESS), daemon.output()[-4000:]
-                runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
-                assert runs and all(r.is_success for r in runs), [r.status for r in runs]
+                backfill_runs = dg.RunsFilter(tags={"dagster/backfill": backfill_id})
+
+                def runs_done() -> bool:
+                    runs = instance.get_runs(filters=backfill_runs)
+                    return bool(runs) and all(r.is_finished for r in runs) or daemon.proc.poll() is not None
+
+                wait_until("the backfill's runs", runs_done, 600, daemon.log)
+                runs = instance.get_runs(filters=backfill_runs)
+                assert runs and all(r.is_success for r in runs), [r.status for r in runs] + [daemon.output()[-4000:]]
                 executed = {}
                 for run in runs:
                     executed.update(worker_nodes(instance, run.run_id))
+                materialized = {key: instance.get_materialized_partitions(key) for key in EXTRACT_KEYS}
             finally:
                 instance.dispose()
         finally:
             for service in services:
                 service.stop()
 
+        assert materialized == {key: {d.isoformat() for d in DAYS} for key in EXTRACT_KEYS}
         # every extract step ran on a worker, and each worker ran some: both hosts took part
         assert len(executed) == len(EXTRACT_KEYS), executed
         assert {node.split("@")[0] for node in executed.values()} == set(nodes), executed
