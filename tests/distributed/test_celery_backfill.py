@@ -199,3 +199,9 @@ def test_backfill_steps_run_on_two_celery_workers(
                     for row in rows:
                         assert json.loads(row["_record"]) == expected[row["_record_id"]]
         assert not sandbox.request_log.violations(), sandbox.request_log.violations()[:5]
+        # the quotas were shared through PostgreSQL: its limiter table saw every worker, no local file did
+        engine = sa.create_engine(database, poolclass=sa.pool.NullPool)
+        with engine.connect() as con:
+            assert con.execute(sa.text("select count(*) from uc_rate_slots")).scalar() > 0
+        engine.dispose()
+        assert not list(landing.data_dir.rglob("*.sqlite"))
