@@ -34,6 +34,14 @@ def broker_problem(url: str = BROKER_URL) -> str | None:
         return f"{host}:{port}: {exc}"
 
 
+def delete_queue(queue: str, url: str = BROKER_URL) -> None:
+    """Remove the test's queue from the broker (Celery declares it durable: it would outlive the test)."""
+    import kombu
+
+    with kombu.Connection(url, connect_timeout=5) as connection:
+        connection.default_channel.queue_delete(queue)
+
+
 def write_celery_config(path: Path, queue: str) -> Path:
     """deploy/celery.yaml as shipped, but for `queue`, so parallel test runs on one broker never share tasks."""
     config = yaml.safe_load((REPO / "deploy" / "celery.yaml").read_text(encoding="utf-8"))
@@ -68,19 +76,30 @@ class Service:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def stop(self, grace_s: float = 20.0) -> None:
-        if self.proc.poll() is not None:
-            return
-        pgid = self.proc.pid  # its own session: the group id is its pid
-        os.killpg(pgid, signal.SIGTERM)
+    def terminate(self) -> None:
+        """SIGTERM to its process group (its own session: the group id is its pid)."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+
+    def wait_or_kill(self, grace_s: float) -> None:
         try:
             self.proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
-            os.killpg(pgid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         # the celery worker's pool children end with it; make sure none outlives the test
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def stop_all(services: list[Service], grace_s: float = 20.0) -> None:
+    """Stop them all at once: each gets `grace_s` seconds after SIGTERM, then SIGKILL."""
+    for service in services:
+        service.terminate()
+    for service in services:
+        service.wait_or_kill(grace_s)
 
 
 def start(name: str, args: list[str], env: Mapping[str, str], logs: Path, cwd: Path = REPO) -> Service:

@@ -28,7 +28,17 @@ from uc_pipeline.landing import read_partition
 from uc_pipeline.providers import PROVIDER_IDS, get_provider
 from uc_pipeline.sandbox import Sandbox
 
-from .cluster import BROKER_URL, REPO, broker_problem, start_daemon, start_worker, wait_until, write_celery_config
+from .cluster import (
+    BROKER_URL,
+    REPO,
+    broker_problem,
+    delete_queue,
+    start_daemon,
+    start_worker,
+    stop_all,
+    wait_until,
+    write_celery_config,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -179,8 +189,8 @@ def test_backfill_steps_run_on_two_celery_workers(
             finally:
                 instance.dispose()
         finally:
-            for service in services:
-                service.stop()
+            stop_all(services)
+            delete_queue(queue)
 
         assert materialized == {key: {d.isoformat() for d in DAYS} for key in EXTRACT_KEYS}
         # every extract step ran on a worker, and each worker ran some: both hosts took part
