@@ -49,11 +49,22 @@ EXTRACT_KEYS = [dg.AssetKey(["raw", p, s]) for p in PROVIDER_IDS for s in get_pr
 
 @dataclass
 class Landing:
-    """Where the workers land: the environment they get, and how the test reads a landed partition back."""
+    """Where the workers land: the environment they get, and how the test reads a landed partition back.
+
+    A local folder is the one thing the processes share on disk (they all use `data_dir`); with an
+    object store (`UC_LANDING_URL` in `env`) each worker gets a data directory of its own as well.
+    """
 
     name: str
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shared_disk(self) -> bool:
+        return "UC_LANDING_URL" not in self.env
+
+    def worker_data_dir(self, node: str) -> Path:
+        return self.data_dir if self.shared_disk else self.data_dir.parent / f"{node}_data"
 
     def rows(self, provider: str, stream: str, connection_id: str, day) -> list[dict]:
         return read_partition(self.data_dir, provider, stream, connection_id, day).to_pylist()
@@ -61,8 +72,8 @@ class Landing:
 
 @pytest.fixture(params=["local"])
 def landing(request: pytest.FixtureRequest, tmp_path: Path) -> Landing:
-    """The landing zone every worker writes: a local folder here (one machine); an object store URL
-    (`UC_LANDING_URL`) is the multi-machine form and a further parameter."""
+    """The landing zone every worker writes: a local folder here (one machine). An object store is the
+    multi-machine form: a further parameter whose `env` holds `UC_LANDING_URL` and its credentials."""
     return Landing(request.param, tmp_path / "data")
 
 
@@ -157,7 +168,8 @@ def test_backfill_steps_run_on_two_celery_workers(
             daemon = start_daemon(env, logs)  # the longest to start: it loads the code location (dbt parse)
             services.append(daemon)
             for node in nodes:
-                worker_env = {**env, "DAGSTER_HOME": str(instance_home(tmp_path / f"{node}_home"))}
+                worker_env = {**env, "DAGSTER_HOME": str(instance_home(tmp_path / f"{node}_home")),
+                              "UC_DATA_DIR": str(landing.worker_data_dir(node))}
                 services.append(start_worker(node, tmp_path / "celery.yaml", queue, worker_env, logs))
             for service in services[1:]:
                 wait_until(f"Celery worker {service.name}", lambda s=service: " ready." in s.output()
@@ -214,4 +226,4 @@ def test_backfill_steps_run_on_two_celery_workers(
         with engine.connect() as con:
             assert con.execute(sa.text("select count(*) from uc_rate_slots")).scalar() > 0
         engine.dispose()
-        assert not list(landing.data_dir.rglob("*.sqlite"))
+        assert not list(tmp_path.rglob("*.sqlite"))
