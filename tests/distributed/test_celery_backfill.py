@@ -31,6 +31,7 @@ from uc_pipeline.sandbox import Sandbox
 from .cluster import (
     BROKER_URL,
     REPO,
+    Service,
     broker_problem,
     delete_queue,
     start_daemon,
@@ -129,74 +130,96 @@ def worker_nodes(instance: dg.DagsterInstance, run_id: str) -> dict[str, str]:
     return nodes
 
 
+def deployment_env(home: Path, landing: Landing, database: str, broker: str, connections_file: Path,
+                   celery_config: Path, credentials: dict[str, str]) -> dict[str, str]:
+    """The environment deploy/README.md lists, for the daemon (and, with their own home, the workers)."""
+    url = make_url(database)
+    return {
+        **os.environ, **credentials, **landing.env,
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_PG_HOST": url.host, "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password or "",
+        "DAGSTER_PG_DB": url.database,
+        "UC_DATA_DIR": str(landing.data_dir),
+        "UC_CONNECTIONS_FILE": str(connections_file),
+        "UC_LIMITER_URL": database,  # the quotas are shared through PostgreSQL, not a local file
+        "UC_CELERY_CONFIG": str(celery_config),
+        "UC_CELERY_BROKER": broker,
+        "UC_AUTOMATION_DEFAULT_STATUS": "stopped",  # no publish sensor: this backfill lands only
+    }
+
+
+def backfill_and_wait(instance: dg.DagsterInstance, backfill_id: str, connections_file: Path,
+                      daemon: Service) -> list[dg.DagsterRun]:
+    """Submit the backfill of DAYS for every extract asset (what the UI's "Materialize → partition range"
+    does) and wait until the daemon's runs of it have all finished."""
+    instance.add_backfill(PartitionBackfill.from_asset_partitions(
+        backfill_id=backfill_id, asset_graph=extract_asset_graph(connections_file), asset_selection=EXTRACT_KEYS,
+        partition_names=[d.isoformat() for d in DAYS], backfill_timestamp=time.time(), tags={},
+        dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None,
+    ))
+    backfill_runs = dg.RunsFilter(tags={"dagster/backfill": backfill_id})
+
+    def done() -> bool:
+        runs = instance.get_runs(filters=backfill_runs)
+        return bool(runs) and all(r.is_finished for r in runs) or daemon.proc.poll() is not None
+
+    wait_until("the backfill's runs", done, 900, daemon.log)
+    return instance.get_runs(filters=backfill_runs)
+
+
+def assert_landed_the_truth(sandbox: Sandbox, landing: Landing) -> None:
+    """Every (connection, stream, day) landed exactly the sandbox's records, each once."""
+    for conn in sandbox.connections:
+        emulator = sandbox.emulator(conn.provider)
+        for stream in get_provider(conn.provider).streams:
+            for day in DAYS:
+                truth = sandbox.records(conn.connection_id, stream, *day_bounds(day))
+                expected = {emulator.record_id(stream, r): r for r in truth}
+                rows = landing.rows(conn.provider, stream, conn.connection_id, day)
+                ids = [r["_record_id"] for r in rows]
+                assert len(ids) == len(set(ids)), f"{conn.provider}/{stream} {day}: duplicate record ids"
+                assert set(ids) == set(expected), f"{conn.provider}/{stream} {day}: landed ids differ"
+                for row in rows:
+                    assert json.loads(row["_record"]) == expected[row["_record_id"]]
+
+
 def test_backfill_steps_run_on_two_celery_workers(
     tmp_path: Path, landing: Landing, broker: str, database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     token = uuid.uuid4().hex[:10]
-    queue = f"uc-test-{token}"
+    queue, nodes = f"uc-test-{token}", [f"w1-{token}", f"w2-{token}"]
     logs = tmp_path / "logs"
     logs.mkdir()
-    connections = Sandbox.default_connections(calls_per_day=CALLS_PER_DAY, seed=21)
-    sandbox = Sandbox(connections, profile="documented")
-    url = make_url(database)
+    sandbox = Sandbox(Sandbox.default_connections(calls_per_day=CALLS_PER_DAY, seed=21), profile="documented")
     with sandbox.serve(port=0) as base:
         yaml_text, credentials = sandbox.connections_yaml(base)
         connections_file = tmp_path / "connections.yaml"
         connections_file.write_text(yaml_text, encoding="utf-8")
-        home = instance_home(tmp_path / "dagster_home")
-        env = {
-            **os.environ, **credentials, **landing.env,
-            "DAGSTER_HOME": str(home),
-            "DAGSTER_PG_HOST": url.host, "DAGSTER_PG_PORT": str(url.port or 5432),
-            "DAGSTER_PG_USER": url.username, "DAGSTER_PG_PASSWORD": url.password or "",
-            "DAGSTER_PG_DB": url.database,
-            "UC_DATA_DIR": str(landing.data_dir),
-            "UC_CONNECTIONS_FILE": str(connections_file),
-            "UC_LIMITER_URL": database,  # the quotas are shared through PostgreSQL, not a local file
-            "UC_CELERY_CONFIG": str(write_celery_config(tmp_path / "celery.yaml", queue)),
-            "UC_CELERY_BROKER": broker,
-            "UC_AUTOMATION_DEFAULT_STATUS": "stopped",  # no publish sensor: this backfill lands only
-        }
+        celery_config = write_celery_config(tmp_path / "celery.yaml", queue)
+        env = deployment_env(instance_home(tmp_path / "dagster_home"), landing, database, broker, connections_file,
+                             celery_config, credentials)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        # each worker is a machine of its own as far as Dagster knows: its own home, no shared instance files
-        nodes = [f"w1-{token}", f"w2-{token}"]
-        # the instance's tables, created once here rather than by every process at once
-        dg.DagsterInstance.get().dispose()
-        services = []
+        dg.DagsterInstance.get().dispose()  # its tables, created once here rather than by every process at once
+        services: list[Service] = []
         try:
             daemon = start_daemon(env, logs)  # the longest to start: it loads the code location (dbt parse)
             services.append(daemon)
             for node in nodes:
+                # a machine of its own as far as Dagster knows: its own home (and data dir, unless landing is local)
                 worker_env = {**env, "DAGSTER_HOME": str(instance_home(tmp_path / f"{node}_home")),
                               "UC_DATA_DIR": str(landing.worker_data_dir(node))}
-                services.append(start_worker(node, tmp_path / "celery.yaml", queue, worker_env, logs))
-            for service in services[1:]:
-                wait_until(f"Celery worker {service.name}", lambda s=service: " ready." in s.output()
-                           or s.proc.poll() is not None, 120, service.log)
-                assert service.proc.poll() is None, service.output()[-3000:]
-
+                services.append(start_worker(node, celery_config, queue, worker_env, logs))
+            for worker in services[1:]:
+                wait_until(f"Celery worker {worker.name}", lambda w=worker: " ready." in w.output()
+                           or w.proc.poll() is not None, 120, worker.log)
+                assert worker.proc.poll() is None, worker.output()[-3000:]
             instance = dg.DagsterInstance.get()
             try:
-                backfill_id = f"celery{token}"
-                instance.add_backfill(PartitionBackfill.from_asset_partitions(
-                    backfill_id=backfill_id, asset_graph=extract_asset_graph(connections_file),
-                    asset_selection=EXTRACT_KEYS, partition_names=[d.isoformat() for d in DAYS],
-                    backfill_timestamp=time.time(), tags={}, dynamic_partitions_store=instance, all_partitions=False,
-                    title=None, description=None, run_config=None,
-                ))
-                backfill_runs = dg.RunsFilter(tags={"dagster/backfill": backfill_id})
-
-                def runs_done() -> bool:
-                    runs = instance.get_runs(filters=backfill_runs)
-                    return bool(runs) and all(r.is_finished for r in runs) or daemon.proc.poll() is not None
-
-                wait_until("the backfill's runs", runs_done, 600, daemon.log)
-                runs = instance.get_runs(filters=backfill_runs)
+                runs = backfill_and_wait(instance, f"celery{token}", connections_file, daemon)
                 assert runs and all(r.is_success for r in runs), [r.status for r in runs] + [daemon.output()[-4000:]]
-                executed = {}
-                for run in runs:
-                    executed.update(worker_nodes(instance, run.run_id))
+                executed = {k: v for run in runs for k, v in worker_nodes(instance, run.run_id).items()}
                 materialized = {key: instance.get_materialized_partitions(key) for key in EXTRACT_KEYS}
             finally:
                 instance.dispose()
@@ -205,23 +228,12 @@ def test_backfill_steps_run_on_two_celery_workers(
             delete_queue(queue)
 
         assert materialized == {key: {d.isoformat() for d in DAYS} for key in EXTRACT_KEYS}
-        # every extract step ran on a worker, and each worker ran some: both hosts took part
+        # every extract step ran on a worker, and each worker ran some: both "machines" took part
         assert len(executed) == len(EXTRACT_KEYS), executed
         assert {node.split("@")[0] for node in executed.values()} == set(nodes), executed
-        for conn in connections:
-            emulator = sandbox.emulator(conn.provider)
-            for stream in get_provider(conn.provider).streams:
-                for day in DAYS:
-                    truth = sandbox.records(conn.connection_id, stream, *day_bounds(day))
-                    expected = {emulator.record_id(stream, r): r for r in truth}
-                    rows = landing.rows(conn.provider, stream, conn.connection_id, day)
-                    ids = [r["_record_id"] for r in rows]
-                    assert len(ids) == len(set(ids)), f"{conn.provider}/{stream} {day}: duplicate record ids"
-                    assert set(ids) == set(expected), f"{conn.provider}/{stream} {day}: landed ids differ"
-                    for row in rows:
-                        assert json.loads(row["_record"]) == expected[row["_record_id"]]
+        assert_landed_the_truth(sandbox, landing)
         assert not sandbox.request_log.violations(), sandbox.request_log.violations()[:5]
-        # the quotas were shared through PostgreSQL: its limiter table saw every worker, no local file did
+        # the quotas were shared through PostgreSQL: its limiter table saw the workers' requests, no local file did
         engine = sa.create_engine(database, poolclass=sa.pool.NullPool)
         with engine.connect() as con:
             assert con.execute(sa.text("select count(*) from uc_rate_slots")).scalar() > 0
