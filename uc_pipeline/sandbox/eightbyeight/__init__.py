@@ -1,4 +1,5 @@
-"""The 8x8 VCC emulator. Modules: emulator, query (query language), render."""
+"""The 8x8 VCC emulator. Modules: emulator, http (error bodies), query (query language),
+render."""
 
 from uc_pipeline.sandbox.eightbyeight.emulator import EMULATOR
 

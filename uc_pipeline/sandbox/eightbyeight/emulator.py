@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -61,6 +60,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from uc_pipeline.sandbox.contract import SandboxContext
+from uc_pipeline.sandbox.eightbyeight.http import ALL_METHODS, REALM, error_response, retry_after
 from uc_pipeline.sandbox.eightbyeight.query import PAGE_SIZE, QueryError, page_of, parse_query
 from uc_pipeline.sandbox.eightbyeight.render import (
     CSV_CONTENT_TYPE,
@@ -78,40 +78,13 @@ from uc_pipeline.sandbox.views import ViewSpec, Window, listed_days, midnight
 
 PROVIDER_ID = "eightbyeight"
 STREAM = "recordings"
-REALM = "Virtual Contact Center"
 # A recording starts after its call reached the system (queue wait); no wait lasts a day.
 _CALL_LOOKBACK = timedelta(days=1)
-_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-# The reason phrases and meanings of the vendor's response-code table.
-_STATUS_TEXT = {
-    400: ("Bad request", "The syntax of the request was wrong"),
-    401: ("Unauthorized", "Enter your tenant name as the username and your authentication token as the password"),
-    403: ("Forbidden", "The request was not allowed, usually due to incorrect authentication"),
-    404: ("Not found", "The requested resource was not found"),
-    429: ("Too many requests", "Too many requests; slow down"),
-    500: ("Internal error", "The server encountered an unexpected condition which prevented it from "
-                            "fulfilling the request"),
-    502: ("Bad gateway", "The server received an invalid response from an upstream server"),
-    503: ("Server busy", "The server is currently unable to handle the request due to temporary overloading"),
-}
-
-
-def error_response(status: int, detail: str = "", headers: Mapping[str, str] | None = None) -> Response:
-    """The API's plain-text error answer: status, reason phrase, meaning and what was wrong."""
-    phrase, meaning = _STATUS_TEXT[status]
-    body = f"{status} {phrase}: {meaning}" + (f" ({detail})" if detail else "") + "\n"
-    return Response(body, status_code=status, media_type="text/plain; charset=UTF-8", headers=dict(headers or {}))
-
 
 def _rec(call: Call) -> Recording:
     if call.recording is None:
         raise ValueError(f"call {call.call_id} has no recording")
     return call.recording
-
-
-def _retry_after(seconds: float | None) -> dict[str, str]:
-    return {} if seconds is None else {"Retry-After": str(max(1, math.ceil(seconds)))}
 
 
 class RecordingsView(ViewSpec):
@@ -222,11 +195,11 @@ class EightByEightEmulator:
             return await self._serve(ctx, request, None)
 
         return [
-            Route("/api/recordings/files", xml, methods=_ALL_METHODS),
-            Route("/api/recordings/files/", xml, methods=_ALL_METHODS),
-            Route("/api/recordings/files.xml", xml, methods=_ALL_METHODS),
-            Route("/api/recordings/files.csv", csv, methods=_ALL_METHODS),
-            Route("/{path:path}", unknown, methods=_ALL_METHODS),
+            Route("/api/recordings/files", xml, methods=ALL_METHODS),
+            Route("/api/recordings/files/", xml, methods=ALL_METHODS),
+            Route("/api/recordings/files.xml", xml, methods=ALL_METHODS),
+            Route("/api/recordings/files.csv", csv, methods=ALL_METHODS),
+            Route("/{path:path}", unknown, methods=ALL_METHODS),
         ]
 
     def _authenticate(self, ctx: SandboxContext, request: Request) -> tuple[SandboxConnection | None, Response | None]:
@@ -262,11 +235,11 @@ class EightByEightEmulator:
         if fault in ("http_500", "http_502", "http_503"):
             return error_response(int(fault[5:]))
         if fault == "storm_429":
-            return error_response(429, headers=_retry_after(admission.quota.retry_after or 1.0))
+            return error_response(429, headers=retry_after(admission.quota.retry_after or 1.0))
         if fault == "storm_429_no_retry_after":
             return error_response(429)
         if admission.quota.exceeded:
-            return error_response(503, headers=_retry_after(admission.quota.retry_after))
+            return error_response(503, headers=retry_after(admission.quota.retry_after))
         if fmt is None:
             return error_response(404, f"no resource {request.url.path}; use /api/recordings/files[.xml|.csv]")
         if request.method not in ("GET", "HEAD"):
