@@ -1,0 +1,2 @@
+{#- Dialpad: the call list carries no notes or comments (labels are tags); no rows. -#}
+{{ uc_no_rows('uc_comment', 'dialpad') }}
