@@ -94,7 +94,8 @@ def test_newest_first_cursor_paging_to_the_end(box):
         assert len(default["items"]) == 25 and default["items"] == expected[:25]
         pages, cursor = [], None
         while True:
-            body = c.get("/api/v2/call", params={**day_params(limit=40), **({"cursor": cursor} if cursor else {})}).json()
+            params = {**day_params(limit=40), **({"cursor": cursor} if cursor else {})}
+            body = c.get("/api/v2/call", params=params).json()
             pages.append(body["items"])
             cursor = body.get("cursor")
             if not cursor:

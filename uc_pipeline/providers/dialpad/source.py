@@ -199,7 +199,8 @@ class DialpadSource(ProviderSource):
         """(record id, date_started ms) of a Call object; ids and times come as numbers or strings."""
         call_id = as_integer(call.get("call_id"))
         if call_id is None:
-            raise self._fail(f"{CALLS_PATH} {where}", f"a call has call_id={call.get('call_id')!r}, expected an integer")
+            raise self._fail(f"{CALLS_PATH} {where}",
+                             f"a call has call_id={call.get('call_id')!r}, expected an integer")
         started = as_integer(call.get("date_started"))
         if started is None:
             raise self._fail(
