@@ -21,11 +21,12 @@ CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "ringcentral": ("client_id", "client_secret", "jwt"),
     "eightbyeight": ("tenant", "token"),
     "zendesk": ("email", "api_token"),
+    "dialpad": ("api_key",),
 }
 # Distinct zones, so that local-time handling (8x8 offsets, daily curves) is exercised.
 DEFAULT_TIMEZONES: dict[str, str] = {
     "aircall": "Europe/Paris", "ringcentral": "America/New_York",
-    "eightbyeight": "America/Los_Angeles", "zendesk": "Europe/London",
+    "eightbyeight": "America/Los_Angeles", "zendesk": "Europe/London", "dialpad": "America/Chicago",
 }
 
 

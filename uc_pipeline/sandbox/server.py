@@ -21,7 +21,7 @@ from uc_pipeline.sandbox.context import Context
 from uc_pipeline.sandbox.model import Call, Emulator, FaultSpec, QuotaSpec, SandboxConnection
 from uc_pipeline.sandbox.requestlog import RequestLog
 
-PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zendesk")
+PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zendesk", "dialpad")
 
 
 def load_emulator(provider: str) -> Emulator:

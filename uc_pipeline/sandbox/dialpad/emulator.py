@@ -104,6 +104,7 @@ class DialpadEmulator:
         "call_detail": QuotaSpec(requests=10, window_s=1.0),
     }
     credential_fields: tuple[str, ...] = ("api_key",)
+    default_timezone = "America/Chicago"  # distinct per emulator: local-time handling gets exercised
     # The request log compares pages with Dialpad's documented defaults applied.
     query_defaults: Mapping[str, str] = {"limit": "25"}
 
@@ -146,6 +147,10 @@ class DialpadEmulator:
             Route("/api/v2/call", api.list_calls, methods=["GET"]),
             Route("/api/v2/call/{call_id:int}", api.get_call, methods=["GET"]),
         ]
+
+    def pipeline_options(self, conn: SandboxConnection) -> dict[str, Any]:
+        """The pipeline needs no option to read a Dialpad account."""
+        return {}
 
     def not_found(self, request: Request) -> Response:
         path = request.url.path.removeprefix(f"/{self.provider_id}")

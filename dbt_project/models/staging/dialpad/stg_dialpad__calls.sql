@@ -8,7 +8,7 @@
   reports no update time, so the latest extraction of a call wins. Ephemeral: stg_dialpad__uc_call
   stores these calls once, in the unified shape.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 
 {%- set party = '{"id": "VARCHAR", "name": "VARCHAR", "email": "VARCHAR", "phone": "VARCHAR", "type": "VARCHAR"}' %}
 {%- set ms = "(to_timestamp(0) + to_milliseconds(cast(cast(nullif({0}, '') as double) as bigint)))" %}

@@ -21,6 +21,7 @@
   the same or newer (the latest extraction wins).
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='id',
     incremental_strategy='delete+insert',

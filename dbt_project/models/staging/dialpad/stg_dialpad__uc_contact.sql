@@ -4,7 +4,7 @@
   one row per contact id, from its latest extracted call. The call's contact has one name, one email and
   one phone, and no creation or update time.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
     select * from {{ staging_landed_in_window('stg_dialpad__uc_call') }}
     where nullif(contact.id, '') is not null

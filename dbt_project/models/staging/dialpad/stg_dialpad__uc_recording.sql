@@ -6,7 +6,7 @@
   (callrecording and admincallrecording: recording; voicemail: voicemail). `web_url` stays NULL: the
   detail's `url` is an access URL whose lifetime Dialpad does not document (kept in the landing zone).
 -#}
-{{ config(materialized='view') }}
+{{ config(tags=['partitioned'], materialized='view') }}
 with media as (
     select c.*, unnest(c.recording_details) as d
     from {{ ref('stg_dialpad__uc_call') }} as c

@@ -3,7 +3,7 @@
   the call). One row per user, from the latest extraction that shows it; the target carries the user's
   name, email and number, no extension.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
     select * from {{ staging_landed_in_window('stg_dialpad__uc_call') }}
 ),
