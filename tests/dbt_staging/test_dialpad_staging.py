@@ -26,7 +26,7 @@ STRANGE_DAY = date(2026, 3, 9)
 SAMPLE = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "dialpad"
                      / "call_get_200_spec_example.json").read_text(encoding="utf-8"))
 # What stg_dialpad__uc_call keeps after the contract's columns, for the other Dialpad models.
-EXTRAS = ["has_voicemail", "target", "contact", "recording_details", "landed_date"]
+EXTRAS = ["has_voicemail", "target", "queue", "contact", "recording_details", "landed_date"]
 GROUPS = {"NO_AGENT_AVAILABLE", "AGENT_NO_ANSWER", "ABANDONED_IN_QUEUE", "ABANDONED_IN_IVR", "SHORT_ABANDON",
           "OUT_OF_HOURS", "DECLINED", "OTHER"}
 

@@ -1,7 +1,7 @@
 {#-
   Dialpad calls in the unified `uc_call` shape (one row per call): the one table Dialpad staging stores.
-  After the contract's columns it keeps what the other Dialpad models read (the target, the contact, the
-  recording details, the voicemail flag, the landing day), so recordings are a view over it and nothing
+  After the contract's columns it keeps what the other Dialpad models read (the target, the queue party,
+  the contact, the recording details, the voicemail flag, the landing day), so recordings are a view over it and nothing
   re-reads the landing.
 
   Enums come from seeds/dialpad/dialpad_enums.csv (macros/uc_enums.sql): a value not in it is UNKNOWN
@@ -27,7 +27,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
-{{ staging_require_columns(['recording_details', 'contact', 'target', 'landed_date']) }}
+{{ staging_require_columns(['recording_details', 'contact', 'target', 'queue', 'landed_date']) }}
 {%- set unknown_recording_type -%}
 list_filter(c.recording_details, lambda d: d.recording_type is not null
     and d.recording_type not in {{ uc_enum_values('dialpad', 'recording_type') }})[1].recording_type
@@ -126,6 +126,7 @@ rebuilt as (
         -- what the other Dialpad models read (not part of the unified model)
         has_voicemail,
         target,
+        queue,
         contact,
         recording_details,
         landed_date
