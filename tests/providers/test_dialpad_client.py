@@ -14,13 +14,9 @@ import pytest
 
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.http import HttpSettings, MalformedResponseError, Quota
+from uc_pipeline.http.paging import PagingError
 from uc_pipeline.providers.base import ExtractStats, Window
 from uc_pipeline.providers.dialpad import source as dialpad
-
-try:
-    from uc_pipeline.http.paging import PagingError
-except ImportError:  # before the HTTP layer became a package
-    from uc_pipeline.providers.paging import PagingError
 
 BASE = "https://dialpad.com"
 DAY = Window(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))

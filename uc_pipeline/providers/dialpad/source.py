@@ -33,8 +33,8 @@ import httpx
 
 from uc_pipeline.connections import Connection
 from uc_pipeline.http import ApiClient, HttpSettings, MalformedResponseError, Quota, RateHeaders
+from uc_pipeline.http.paging import PagingGuard
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
-from uc_pipeline.providers.paging import PagingGuard
 
 CALLS_PATH = "/api/v2/call"
 # The spec lists no page size; clients send `limit` up to 100 (providers.md, Dialpad).

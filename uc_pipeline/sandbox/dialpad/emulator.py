@@ -55,9 +55,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from uc_pipeline.sandbox.contract import SandboxContext
 from uc_pipeline.sandbox.dialpad.http import DialpadApi, error_response
 from uc_pipeline.sandbox.dialpad.render import render_call
-from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
+from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection
 from uc_pipeline.sandbox.views import ViewSpec, Window, listed_days
 
 STREAM = "calls"

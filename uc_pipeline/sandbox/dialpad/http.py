@@ -1,7 +1,7 @@
 """The Dialpad emulator's HTTP side: API-key authentication, quota admission (and, on request, rate
 headers), injected errors, the call list's window and cursor paging, and the handlers of
 `/api/v2/call` and `/api/v2/call/{id}`. What a Call looks like is `render`'s job; which calls exist is
-the ground truth's, reached through `DialpadEmulator` in `uc_pipeline.sandbox.dialpad.emulator`.
+the ground truth's, reached through the emulator (`CallSource`, which `DialpadEmulator` in `emulator.py` is).
 
 Error bodies: Dialpad documents the statuses (400 with a detailed message, 401, 403, 404, 409, 413;
 https://developers.dialpad.com/docs/http-status-code) but not their JSON; the one client seen reads
@@ -16,18 +16,17 @@ import binascii
 import hmac
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from uc_pipeline.sandbox.contract import SandboxContext
 from uc_pipeline.sandbox.dialpad.render import native_call_id
-from uc_pipeline.sandbox.model import Admission, QuotaState, SandboxConnection, SandboxContext
-
-if TYPE_CHECKING:
-    from uc_pipeline.sandbox.dialpad.emulator import DialpadEmulator
+from uc_pipeline.sandbox.model import Admission, Call, QuotaState, SandboxConnection
+from uc_pipeline.sandbox.views import Window
 
 PROVIDER_ID = "dialpad"
 LIST_GROUP = "default"  # the call list (and the company's 20/s)
@@ -39,6 +38,13 @@ _REASONS = {400: "badRequest", 401: "required", 403: "forbidden", 404: "notFound
             500: "backendError", 502: "backendError", 503: "backendError"}
 
 Handler = Callable[[Request, SandboxConnection], Response]
+
+
+class CallSource(Protocol):
+    """What the handlers read of the emulator (declared here so that the emulator may import this module)."""
+
+    def listed(self, ctx: SandboxContext, conn: SandboxConnection, start: datetime, end: datetime) -> Window: ...
+    def render(self, ctx: SandboxContext, conn: SandboxConnection, calls: Sequence[Call]) -> list[dict[str, Any]]: ...
 
 
 class QueryError(ValueError):
@@ -101,7 +107,7 @@ def _instant(ms: int, name: str) -> datetime:
 class DialpadApi:
     """The request handlers, bound to one sandbox context."""
 
-    def __init__(self, emulator: DialpadEmulator, ctx: SandboxContext) -> None:
+    def __init__(self, emulator: CallSource, ctx: SandboxContext) -> None:
         self.emulator = emulator
         self.ctx = ctx
 
