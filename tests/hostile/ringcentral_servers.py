@@ -194,3 +194,27 @@ def same_records_every_page(served: Served, path: str, query: dict[str, str]) ->
 def empty_page_announcing_next(served: Served, path: str, query: dict[str, str]) -> Page:
     """No record, yet totalElements 300 and a next page."""
     return _page(served, query, [], 300, more=True)
+
+
+
+def next_page_drops_the_date_filter(calls_in_day: int) -> Behaviour:
+    """The day's calls, paged honestly when asked with `dateFrom`/`dateTo`, but every page links to a
+    next page without them: the whole account's call log, a million calls of earlier days."""
+    day_pages = honest(calls_in_day)
+
+    def behaviour(served: Served, path: str, query: dict[str, str]) -> Page:
+        per_page, page = int(query["perPage"]), int(query.get("page", "1"))
+        unfiltered = {k: v for k, v in query.items() if k not in ("dateFrom", "dateTo")}
+        if "dateFrom" in query:
+            body = json.loads(day_pages(served, path, query)[2])
+        else:
+            earlier = datetime(2026, 3, 1, 23, 59, 59, tzinfo=UTC)
+            numbers = range((page - 1) * per_page, page * per_page)
+            records = [rc_call(n, earlier - timedelta(seconds=n)) for n in numbers]
+            body = json.loads(_page(served, unfiltered, records, 1_000_000, more=True)[2])
+        if "nextPage" in body["navigation"]:
+            link = f"{served.base_url}{CALL_LOG}?{urlencode({**unfiltered, 'page': page + 1})}"
+            body["navigation"]["nextPage"] = {"uri": link}
+        return _json(body)
+
+    return behaviour

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
@@ -27,6 +28,7 @@ from .ringcentral_servers import (
     empty_page_announcing_next,
     honest,
     issue_token,
+    next_page_drops_the_date_filter,
     next_page_is_this_page,
     reported_total,
     ringcentral_server,
@@ -61,7 +63,7 @@ class Case:
 
 CASES = {
     "next-page-uri-is-this-page": Case(
-        next_page_is_this_page, 1, ("`navigation.nextPage.uri` points back at a page already read", "page=1")),
+        next_page_is_this_page, 1, ("`navigation.nextPage.uri` points back at page 1, already read", "page=1")),
     "same-records-on-every-page": Case(
         same_records_every_page, 2, ("no record not already seen", "page=2", "totalElements=5000")),
     "empty-page-announcing-next": Case(
@@ -151,3 +153,21 @@ def test_hostile_ringcentral_fails_the_partition_and_keeps_the_previous_file(
     for secret in (CLIENT_SECRET, JWT, "hostile-access-", "hostile-refresh-"):
         assert secret not in message
     assert landed.read_bytes() == before, "the day's previous file is kept byte for byte"
+
+
+def test_a_next_page_link_without_the_date_filter_does_not_widen_the_query(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Following such a link would page through the account's whole call log (a million calls reported)
+    until the partition's time budget; only the page number is taken from it, so the day lands whole."""
+    with ringcentral_server(next_page_drops_the_date_filter(HONEST_CALLS)) as served:
+        result = materialize(tmp_path, served.base_url, {"max_partition_seconds": 30}, monkeypatch)
+        with served.lock:
+            calls = [query for path, query in served.requests if path.endswith("/call-log")]
+    assert result.success
+    assert [q.get("page") for q in calls] == ["1", "2", "3"]
+    assert all(q.get("dateFrom") == "2026-03-02T00:00:00.000Z" and q.get("dateTo") == "2026-03-03T00:00:00.000Z"
+               for q in calls), calls
+    landed = pq.read_table(partition_path(tmp_path / "data", "ringcentral", STREAM, CONNECTION_ID, DAY))
+    assert landed.num_rows == HONEST_CALLS
+    assert set(landed.column("_record_id").to_pylist()) == {f"HostileRc{n:06d}" for n in range(HONEST_CALLS)}
