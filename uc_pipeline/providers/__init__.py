@@ -11,7 +11,7 @@ from functools import cache
 
 from uc_pipeline.providers.base import ProviderSource
 
-PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zendesk")
+PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zendesk", "zoomphone")
 
 
 @cache
