@@ -19,7 +19,7 @@ from uc_pipeline.sandbox.zoomphone import render
 
 PROVIDER = "zoomphone"
 CONN = "demo-zoomphone"
-STREAMS = ["call_history", "call_history_detail", "recordings"]
+STREAMS = ["call_history", "recordings"]
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAYS = 3
 SEEDS = dbtrun.PROJECT_DIR / "seeds" / PROVIDER
@@ -38,7 +38,7 @@ def built(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
         for n in range(DAYS):
             start = START + timedelta(days=n)
             records = sandbox.records(CONN, stream, start, start + timedelta(days=1))
-            if n == 1 and stream == "call_history_detail":
+            if n == 1 and stream == "call_history":
                 # one call's detail with an element event and a result its seed does not know
                 records = [json.loads(json.dumps(r)) for r in records]
                 records[0]["call_elements"].append({"event": "teleport", "result": "vanished", "segment": 99})

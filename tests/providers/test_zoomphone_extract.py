@@ -22,7 +22,7 @@ from uc_pipeline.sandbox import Clock, FaultSpec, Sandbox, SandboxConnection
 
 NOW = datetime(2026, 2, 1, 12, tzinfo=UTC)
 DAYS = [date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)]
-STREAMS = ("call_history", "call_history_detail", "recordings")
+STREAMS = ("call_history", "recordings")
 SETTINGS = HttpSettings(timeout_s=10.0, max_attempts=8, backoff_base_s=0.02, backoff_max_s=0.5)
 
 

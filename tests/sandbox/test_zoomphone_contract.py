@@ -198,7 +198,7 @@ def test_the_daily_quota_answers_the_daily_limit_headers(web: httpx.Client, box:
 
 def test_values_a_call_lacks_are_absent_and_waiting_time_is_sometimes_missing(box: Sandbox) -> None:
     start, end = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 12, tzinfo=UTC)
-    details = box.records("zp-main", "call_history_detail", start, end)
+    details = box.records("zp-main", "call_history", start, end)
     assert details
     for detail in details:
         assert None not in detail.values()
@@ -207,4 +207,4 @@ def test_values_a_call_lacks_are_absent_and_waiting_time_is_sometimes_missing(bo
     queue_elements = [e for d in details for e in d["call_elements"] if e.get("callee_ext_type") == "call_queue"]
     without = sum("waiting_time" not in e for e in queue_elements) / len(queue_elements)
     assert 0.03 < without < 0.2  # render.ZOOMPHONE_NO_WAITING_TIME = 0.1
-    assert box.records("zp-main", "call_history_detail", start, end) == details  # the same for the same seed
+    assert box.records("zp-main", "call_history", start, end) == details  # the same for the same seed

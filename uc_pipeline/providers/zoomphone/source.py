@@ -2,9 +2,11 @@
 `call_elements` (the legs: queue, agent, `waiting_time`, `hold_time`), and the recordings list.
 
 Streams (providers.md section 7 [ZM2], https://developers.zoom.us/docs/api/phone/):
-- `call_history`: `GET /v2/phone/call_history` (Heavy) items verbatim, keyed by `call_history_uuid`.
-- `call_history_detail`: for each item of the same walk, `GET /v2/phone/call_history/{uuid}` (Light),
-  verbatim, keyed by the uuid (a call deleted in between answers 404 and is left out, with a note).
+- `call_history`: the items of `GET /v2/phone/call_history` (Heavy), each landed as its detail `GET
+  /v2/phone/call_history/{uuid}` (Light): the call's fields and its `call_elements`, verbatim, keyed by
+  `call_history_uuid`. Landing the detail instead of the item walks the list once (the Heavy requests count
+  in the daily quota); a call whose detail answers 404 (deleted in between) lands as its item, so that no
+  call is lost, and is noted.
 - `recordings`: `GET /v2/phone/recordings` (Medium) items verbatim, keyed by `id`.
 
 Queries send `from`/`to` as full UTC timestamps (the bounds' inclusivity and the time zone of a date are not
@@ -17,8 +19,8 @@ a window older than that is skipped, one that starts before it is cut, each with
 Quotas (Pro plan, [ZM3]): Heavy 5/s plus 15,000 requests per day shared with Resource-intensive APIs
 (option `daily_quota`, e.g. 30,000 on Business+), Light 20/s, Medium 10/s; a per-second 429 is honoured
 and retried, a daily one fails the partition with the reset time (`QuotaSpentError`). A day of N calls costs
-ceil(N/300) Heavy requests for `call_history`, as many again plus N Light requests for
-`call_history_detail`, and ceil(R/300) Medium requests for R recordings.
+ceil(N/300) Heavy requests and N Light requests for `call_history`, and ceil(R/300) Medium requests for
+R recordings.
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ class ZoomPhoneSource(ProviderSource):
         "auth": Quota(requests=5, per_seconds=1.0),
     }
     streams = {
-        "call_history": "Call history items (GET /phone/call_history), one per call, verbatim.",
-        "call_history_detail": "Each call's detail (GET /phone/call_history/{uuid}) with its call_elements (legs).",
+        "call_history": "Each call of GET /phone/call_history as its detail (GET /phone/call_history/{uuid}): the "
+                        "call and its call_elements (legs), verbatim.",
         "recordings": "Recording metadata (GET /phone/recordings), one per recording.",
     }
     reports_total = True
@@ -136,18 +138,14 @@ class ZoomPhoneSource(ProviderSource):
             return
         items = self._walk(HISTORY_PATH, "call_history", "call_history_uuid", "start_time", "heavy", clamped,
                            window, stream, stats)
-        if stream == "call_history":
-            yield from items
-            return
         missing = 0
-        for history_uuid, _ in items:
+        for history_uuid, item in items:
             detail = self._detail(history_uuid)
             if detail is None:
                 missing += 1
-                continue
-            yield history_uuid, detail
+            yield history_uuid, item if detail is None else detail
         if missing:
-            stats.notes.append(f"{missing} call(s) listed had no detail any more (404) and were left out")
+            stats.notes.append(f"{missing} call(s) had no detail (404): landed as their call history item")
 
     def _clamp(self, window: Window, stream: str, stats: ExtractStats) -> Window | None:
         """The part of `window` within Zoom's six months of history, or None (each cut warned and noted)."""

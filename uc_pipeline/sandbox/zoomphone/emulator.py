@@ -135,7 +135,7 @@ class RecordingSpec(ViewSpec):
 
 
 HISTORY, RECORDINGS = HistorySpec(), RecordingSpec()
-STREAMS = {"call_history": HISTORY, "call_history_detail": HISTORY, "recordings": RECORDINGS}
+STREAMS = {"call_history": HISTORY, "recordings": RECORDINGS}
 
 
 def window(ctx: SandboxContext, conn: SandboxConnection, spec: ViewSpec, start: datetime, end: datetime) -> Window:
@@ -160,7 +160,6 @@ class ZoomPhoneEmulator:
     query_defaults: Mapping[str, str] = {"page_size": str(DEFAULT_PAGE_SIZE)}
 
     def __init__(self) -> None:
-        self.daily = DailyBook()
         self._lookup_lock = threading.Lock()
         self._lookups: dict[tuple, dict[str, Call]] = {}
 
@@ -168,7 +167,8 @@ class ZoomPhoneEmulator:
         return error(404, 404, f"No API at {request.url.path}.")
 
     def routes(self, ctx: SandboxContext) -> list[BaseRoute]:
-        book, pages = TokenBook(), PageTokens()
+        # Per sandbox (one routes() call each): tokens, page tokens and the days' counts.
+        book, pages, daily = TokenBook(), PageTokens(), DailyBook()
 
         async def token(request: Request) -> Response:
             return await token_endpoint(ctx, book, request)
@@ -185,7 +185,7 @@ class ZoomPhoneEmulator:
             pool = DAILY_POOL.get(group)
             if pool is not None:
                 limit = daily_limit(conn)
-                if not self.daily.take(conn.connection_id, pool, limit, ctx.now()):
+                if not daily.take(conn.connection_id, pool, limit, ctx.now()):
                     # Over the day's budget: the sandbox logs it as over a quota, as it does a per-second excess.
                     setattr(request.state, STATE_KEY, (conn.connection_id, group, True, None))
                     return conn, daily_refused(group, limit, next_midnight(ctx.now())), {}
@@ -256,7 +256,7 @@ class ZoomPhoneEmulator:
         except ValueError:
             return None
         win = window(ctx, conn, HISTORY, day, day + timedelta(days=1))
-        key = (conn.connection_id, conn.seed, day, win.total)
+        key = (conn.connection_id, conn.seed, conn.calls_per_day, conn.timezone, conn.history_start, day, win.total)
         with self._lookup_lock:
             index = self._lookups.get(key)
         if index is None:
@@ -275,9 +275,7 @@ class ZoomPhoneEmulator:
             raise ValueError(f"zoomphone has no stream {stream!r}; streams: {sorted(STREAMS)}")
         directory = ctx.truth.directory(conn)
         calls = window(ctx, conn, STREAMS[stream], start, end).all()
-        if stream == "call_history":
-            return [self._served(ctx, conn, render.list_item(conn, c, directory)) for c in calls]
-        if stream == "call_history_detail":
+        if stream == "call_history":  # landed as each call's detail (the provider's source.py)
             return [self._served(ctx, conn, render.detail(conn, c, directory)) for c in calls]
         return [self._served(ctx, conn, render.recording(conn, c, directory)) for c in calls]
 

@@ -1,6 +1,7 @@
 {#-
-  Zoom Phone call details (`GET /v2/phone/call_history/{uuid}`), one row per (connection, call), with what
-  the unified models read from its `call_elements[]` (the legs), in `segment` order. Element events and
+  Zoom Phone call details (`GET /v2/phone/call_history/{uuid}`, landed as the `call_history` stream), one
+  row per (connection, call), with what the unified models read from its `call_elements[]` (the legs), in
+  `segment` order; `has_elements` is false for a call landed as its list item (its detail answered 404). Element events and
   party types come from seeds/zoomphone/zoomphone_enums.csv (`event`: AGENT = `ring_to_member`, TRANSFER =
   `warm_transfer` / `direct_transfer` / `forward`; `ext_type`: QUEUE = `call_queue`, USER = `user`):
   - the queue: the first element whose callee is a `call_queue` (its ext id and name);
@@ -19,7 +20,7 @@
     on_schema_change='append_new_columns',
 ) }}
 
-{%- set landed_records = landing_source('zoomphone', 'call_history_detail') %}
+{%- set landed_records = landing_source('zoomphone', 'call_history') %}
 {%- set known_events = uc_enum_values('zoomphone', 'event') %}
 {%- set transfer_events = uc_enum_values('zoomphone', 'event', 'TRANSFER') %}
 {%- set known_results = uc_enum_values('zoomphone', 'call_result') %}
@@ -67,6 +68,7 @@ parsed as (
         nullif(list_distinct(list_transform(list_filter(els, lambda e: e.result not in {{ known_results }}),
             lambda e: e.result)), []) as unknown_results,
         len(els) as element_count,
+        r.call_elements is not null as has_elements,
         _extracted_at,
         "date" as landed_date
     from elements
@@ -83,7 +85,7 @@ flat as (
         case when direction = 'outbound' then agent_el.caller_email else agent_el.callee_email end as agent_email,
         case when direction = 'outbound' then agent_el.caller_ext_number else agent_el.callee_ext_number end
             as agent_ext_number,
-        hold_s, transfer_count, unknown_events, unknown_results, element_count,
+        hold_s, transfer_count, unknown_events, unknown_results, element_count, has_elements,
         _extracted_at, landed_date
     from parsed
 )

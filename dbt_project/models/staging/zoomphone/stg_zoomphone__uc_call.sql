@@ -10,7 +10,7 @@
   seed's. Direction: INTERNAL when `connect_type` is internal, else the seed's meaning of `direction`.
   Times (providers.md section 7, KPI mapping): wait = the queue element's `waiting_time`, else answer -
   start, else (an inbound call nobody answered) end - start; hold = the elements' `hold_time`; talk =
-  end - answer - hold; no wrap-up per call. Without a landed detail, queue, hold and transfers are NULL and
+  end - answer - hold; no wrap-up per call. Without a detail (a call landed as its list item), queue, hold and transfers are NULL and
   the agent is the list item's user party (the callee of an inbound call, the caller of an outbound one).
   `telephone` is the external party's number (absent for a hidden caller id).
 
@@ -36,7 +36,7 @@ calls as (
         h.*,
         e.queue_ext_id, e.queue_name, e.waiting_time, e.agent_ext_id, e.agent_name, e.agent_ext_number,
         e.hold_s as element_hold_s, e.transfer_count as element_transfers, e.unknown_events, e.unknown_results,
-        e.record_key is not null as has_detail,
+        coalesce(e.has_elements, false) as has_detail,
         res.meaning as result_meaning,
         case when h.call_result is not null then coalesce(res.missed_reason_group, 'UNKNOWN') end as reason_group,
         case when ct.meaning = 'INTERNAL' then 'INTERNAL' else coalesce(dr.meaning, 'UNKNOWN') end as call_type,

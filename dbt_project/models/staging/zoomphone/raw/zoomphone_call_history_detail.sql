@@ -1,3 +1,0 @@
-{#- Every landed zoomphone `call_history_detail` record (all days, all connections), verbatim. -#}
-{{ config(schema='raw', tags=['unpartitioned']) }}
-select * from {{ landing_source('zoomphone', 'call_history_detail', windowed=false) }}
