@@ -19,7 +19,7 @@ from .support import PARTITIONS, YESTERDAY, day_bounds, materialize_days, sandbo
 
 DAYS = [YESTERDAY - timedelta(days=i) for i in (2, 1, 0)]
 FAULTS = FaultSpec(error_5xx_rate=0.1, reset_rate=0.03, truncated_rate=0.03, slow_rate=0.02, slow_s=1.0,
-                   storm_429=2, storm_429_no_retry_after=2, token_expiry_after=4, drift_extra_fields=True, seed=12)
+                   storm_429=2, storm_429_no_retry_after=2, token_expiry_after=25, drift_extra_fields=True, seed=12)
 
 
 def test_three_days_under_faults_land_the_ground_truth_within_every_quota(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ def sandbox() -> Iterator[Sandbox]:
             zoom("zp-main"),
             zoom("zp-faults", faults=FaultSpec(error_5xx_rate=0.15, reset_rate=0.04, truncated_rate=0.04,
                                                slow_rate=0.03, slow_s=1.5, storm_429=3, storm_429_no_retry_after=2,
-                                               token_expiry_after=3, drift_extra_fields=True, seed=4),
+                                               token_expiry_after=30, drift_extra_fields=True, seed=4),
                  options={"expire_page_tokens": 1}),
             zoom("zp-small-pages", calls_per_day=120),
             zoom("zp-daily", calls_per_day=40, options={"daily_limit": 4}),

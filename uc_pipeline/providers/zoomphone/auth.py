@@ -10,8 +10,9 @@ be live at once; a token in the query string is refused (401 code 124), so it on
 Tokens are shared like RingCentral's (`ringcentral_auth`): with `HttpSettings.state_dir` set, in
 `<state_dir>/zoomphone/<connection>-<key>.json` (mode 0600) under an exclusive lock, so the processes of a
 backfill reuse one token instead of each asking for its own; without it, in memory for the process. A 401
-on an API request (code 124: invalid or expired token) gets one new token and one retry; a second 401 is
-left to the caller, which fails with a message saying what to check.
+on an API request (code 124: invalid or expired token) gets a new token (one grant per dead token, however
+many requests it failed) and a retry; a request still refused after MAX_TOKEN_RETRIES new tokens is left to
+the caller, which fails with a message saying what to check.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 ZOOM_TOKEN_URL = "https://zoom.us/oauth/token"
 GRANT = "account_credentials"
+MAX_TOKEN_RETRIES = 5  # new tokens one request may try after 401s
 
 
 class TokenGrantError(AuthError):
@@ -88,13 +90,16 @@ class ZoomAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         tokens = self.current()
-        request.headers["Authorization"] = f"Bearer {tokens.access_token}"
-        response = yield request
-        if response.status_code == 401:
-            # Code 124: the token expired early or was revoked; one new token, one retry.
-            tokens = self.renew(tokens.access_token)
+        for attempt in range(MAX_TOKEN_RETRIES + 1):
             request.headers["Authorization"] = f"Bearer {tokens.access_token}"
-            yield request
+            response = yield request
+            if response.status_code != 401 or attempt == MAX_TOKEN_RETRIES:
+                return
+            # Code 124: the token expired early or was revoked. `renew` grants one new token per dead token:
+            # requests of other threads refused for the same token get that one, not a grant each; a
+            # request whose new token died too (requests in flight meanwhile) tries the next, a bounded
+            # number of times.
+            tokens = self.renew(tokens.access_token)
 
     def current(self) -> ZoomToken:
         """A usable token: the cached one, else a new grant (no refresh token exists)."""

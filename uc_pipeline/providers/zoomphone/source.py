@@ -50,7 +50,7 @@ RECORDINGS_PATH = "/v2/phone/recordings"
 PAGE_SIZE = 300
 DAILY_HEAVY = 15_000
 MAX_RESTARTS = 3
-DETAIL_THREADS = 8  # details in flight at once within one partition
+DETAIL_THREADS = 4  # details in flight at once within one partition (option `detail_threads`)
 DETAIL_BATCH = 64  # items whose details are fetched together (their order is kept)
 HISTORY_MONTHS = 6
 MARGIN = timedelta(hours=1)  # kept off the six-month edge: Zoom's clock and ours differ a little
@@ -93,7 +93,7 @@ class ZoomPhoneSource(ProviderSource):
     title = "Zoom Phone"
     default_base_url = "https://api.zoom.us"
     credential_fields = ("account_id", "client_id", "client_secret")
-    option_names = (*ProviderSource.option_names, "daily_quota", "page_size")
+    option_names = (*ProviderSource.option_names, "daily_quota", "page_size", "detail_threads")
     default_quotas: Mapping[str, Quota] = {
         "heavy": Quota(requests=5, per_seconds=1.0, per_day=DAILY_HEAVY, day_pool="heavy"),
         "light": Quota(requests=20, per_seconds=1.0),
@@ -117,6 +117,7 @@ class ZoomPhoneSource(ProviderSource):
                              "their environment variables under `credentials:` in the connections file")
         self._page_size = self._option_int(connection, "page_size", PAGE_SIZE, PAGE_SIZE)
         daily = self._option_int(connection, "daily_quota", DAILY_HEAVY, 10**9)
+        self._detail_threads = self._option_int(connection, "detail_threads", DETAIL_THREADS, 32)
         quotas = {group: connection.quota(group) for group in self.default_quotas}
         quotas["heavy"] = dataclasses.replace(quotas["heavy"], per_day=daily, day_pool="heavy")
         self._auth = ZoomAuth(connection, settings)
@@ -148,7 +149,7 @@ class ZoomPhoneSource(ProviderSource):
         items = self._walk(HISTORY_PATH, "call_history", "call_history_uuid", "start_time", "heavy", clamped,
                            window, stream, stats)
         missing = 0
-        with ThreadPoolExecutor(DETAIL_THREADS, thread_name_prefix="zoom-detail") as pool:
+        with ThreadPoolExecutor(self._detail_threads, thread_name_prefix="zoom-detail") as pool:
             for batch in batched(items, DETAIL_BATCH):
                 # Details come a few at a time: one request at a time, a partition could not use the Light
                 # quota (20/s) in full; the shared limiter keeps the threads within it.
