@@ -15,7 +15,7 @@ import pytest
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.extract import day_window, extract_partition
 from uc_pipeline.http import HttpSettings, Quota, QuotaSpentError
-from uc_pipeline.http_limiter import get_limiter
+from uc_pipeline.http.limiter import get_limiter
 from uc_pipeline.landing import partition_path, read_partition
 from uc_pipeline.providers.zoomphone import source as zoom_source
 from uc_pipeline.sandbox import Clock, FaultSpec, Sandbox, SandboxConnection

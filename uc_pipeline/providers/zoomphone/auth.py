@@ -7,9 +7,10 @@ https://zoom.us/oauth/token` with the form `grant_type=account_credentials&accou
 client authentication; `{access_token, token_type, expires_in: 3599, scope, api_url}`; several tokens may
 be live at once; a token in the query string is refused (401 code 124), so it only ever goes in the header.
 
-Tokens are shared like RingCentral's (`ringcentral_auth`): with `HttpSettings.state_dir` set, in
-`<state_dir>/zoomphone/<connection>-<key>.json` (mode 0600) under an exclusive lock, so the processes of a
-backfill reuse one token instead of each asking for its own; without it, in memory for the process. A 401
+Tokens are shared like RingCentral's (`providers/ringcentral/auth.py`, whose stores this reuses): with
+`HttpSettings.state_dir` set, in `<state_dir>/zoomphone/<connection>-<key>.json` (mode 0600) under an
+exclusive lock, so the processes of a backfill reuse one token instead of each asking for its own; without
+it, in memory for the process. A 401
 on an API request (code 124: invalid or expired token) gets a new token (one grant per dead token, however
 many requests it failed) and a retry; a request still refused after MAX_TOKEN_RETRIES new tokens is left to
 the caller, which fails with a message saying what to check.
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from uc_pipeline.http import ApiClient, ApiError, AuthError, HttpSettings, MalformedResponseError
-from uc_pipeline.providers.ringcentral_auth import TokenSet, _FileStore, _MemoryStore
+from uc_pipeline.providers.ringcentral.auth import TokenSet, _FileStore, _MemoryStore
 
 if TYPE_CHECKING:
     from uc_pipeline.connections import Connection

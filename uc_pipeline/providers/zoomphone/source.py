@@ -35,9 +35,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from uc_pipeline.http import ApiClient, AuthError, BadRequestError, HttpSettings, MalformedResponseError, Quota
+from uc_pipeline.http import (
+    ApiClient,
+    AuthError,
+    BadRequestError,
+    HttpSettings,
+    MalformedResponseError,
+    PagingGuard,
+    Quota,
+)
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
-from uc_pipeline.providers.paging import PagingGuard
 from uc_pipeline.providers.zoomphone.auth import TokenGrantError, ZoomAuth, api_base
 from uc_pipeline.providers.zoomphone.rates import rate_headers
 

@@ -21,7 +21,8 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response
 
-from uc_pipeline.sandbox.model import SandboxConnection, SandboxContext
+from uc_pipeline.sandbox.contract import SandboxContext
+from uc_pipeline.sandbox.model import SandboxConnection
 from uc_pipeline.sandbox.zoomphone.http import error, json_response, oauth_error
 
 PROVIDER = "zoomphone"

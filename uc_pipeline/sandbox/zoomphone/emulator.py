@@ -24,7 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection, SandboxContext
+from uc_pipeline.sandbox.contract import SandboxContext
+from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection
 from uc_pipeline.sandbox.views import ViewSpec, Window, listed_days
 from uc_pipeline.sandbox.zoomphone import render
 from uc_pipeline.sandbox.zoomphone.auth import TokenBook, authenticate, token_endpoint
@@ -165,6 +166,10 @@ class ZoomPhoneEmulator:
 
     def not_found(self, request: Request) -> Response:
         return error(404, 404, f"No API at {request.url.path}.")
+
+    def pipeline_options(self, conn: SandboxConnection) -> Mapping[str, Any]:
+        """An account with its own daily budget (option `daily_limit`) is configured with it, as its plan's."""
+        return {"daily_quota": daily_limit(conn)} if "daily_limit" in conn.options else {}
 
     def routes(self, ctx: SandboxContext) -> list[BaseRoute]:
         # Per sandbox (one routes() call each): tokens, page tokens and the days' counts.
