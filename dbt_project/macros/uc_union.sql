@@ -152,7 +152,7 @@ full outer join {{ seen }} as s on s.id = d.id
     first and last seen over every snapshot, and `is_current` when the latest snapshot still lists it. -#}
 {% macro uc_directory_latest(snapshots) -%}
 select
-    * exclude (first_seen_at, last_seen_at, is_current, stream_latest_at, _extracted_at),
+    * exclude (first_seen_at, last_seen_at, is_current, stream_latest_at),
     min(first_seen_at) over (partition by id) as first_seen_at,
     max(last_seen_at) over (partition by id) as last_seen_at,
     max(last_seen_at) over (partition by id) >= stream_latest_at as is_current,

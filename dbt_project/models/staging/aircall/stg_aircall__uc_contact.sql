@@ -20,7 +20,7 @@ latest as (
         max(_extracted_at) as _extracted_at
     from calls
     group by all
-)
+),
 
 seen as (
     select
