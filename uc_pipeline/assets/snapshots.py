@@ -8,8 +8,6 @@ already landed stay. The daily job runs these before the warehouse models (they 
 upstream assets), and `directory_snapshot` runs them alone.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
