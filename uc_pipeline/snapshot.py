@@ -19,10 +19,10 @@ from typing import Any
 
 from uc_pipeline.connections import Connection
 from uc_pipeline.http import HttpSettings
+from uc_pipeline.http.paging import PagingError
 from uc_pipeline.landing import LandedPartition, write_partition
 from uc_pipeline.providers import get_provider
 from uc_pipeline.providers.base import ExtractStats
-from uc_pipeline.providers.paging import PagingError
 
 # A directory of more entries than this is an endless or lying listing, not a contact center.
 MAX_DIRECTORY_RECORDS = 2_000_000

@@ -20,7 +20,7 @@ from uc_pipeline.http import HttpSettings
 from uc_pipeline.landing import partition_path, write_partition
 from uc_pipeline.providers import get_provider
 from uc_pipeline.sandbox import Call, Sandbox
-from uc_pipeline.sandbox.ringcentral_ids import agent_extension_id, queue_extension_id
+from uc_pipeline.sandbox.ringcentral.ids import agent_extension_id, queue_extension_id
 from uc_pipeline.snapshot import extract_snapshot
 
 from . import kpis

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from uc_pipeline.http.paging import PagingGuard
 from uc_pipeline.providers.base import ExtractStats, Record, Window
-from uc_pipeline.providers.paging import PagingGuard
 
 if TYPE_CHECKING:
     from uc_pipeline.connections import Connection

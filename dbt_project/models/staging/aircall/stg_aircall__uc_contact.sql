@@ -5,7 +5,7 @@
   directory's values win), one row per contact. The embedded contact carries no creation/update time
   in the payloads seen. `email` / `telephone` are the first of the contact's `emails` / `phone_numbers`.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
     select * from {{ staging_landed_in_window('stg_aircall__uc_call') }}
     where contact.id is not null

@@ -6,7 +6,7 @@
   The directory's values win; a user only the calls name keeps the call's. The Aircall user object
   carries no phone number or extension.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
     select * from {{ staging_landed_in_window('stg_aircall__uc_call') }}
 ),

@@ -5,7 +5,7 @@
   directory lists as something other than a user (call queues, IVR menus, ...). One row per extension
   id; the directory's values win. RingCentral call-log parties carry no email.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with records as (
     select * from {{ staging_landed_in_window('stg_ringcentral__call_log') }}
 ),

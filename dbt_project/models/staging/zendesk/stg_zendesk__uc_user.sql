@@ -3,7 +3,7 @@
   phone, role) merged with the agents seen in calls (`agent_id`) and agent legs (`agent_id` /
   `user_id`), which the export gives as ids only. One row per user; the directory's values win.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with seen as (
     select connection_id, agent_id as user_id, _extracted_at from {{ staging_landed_in_window('stg_zendesk__uc_call') }}
     union all
