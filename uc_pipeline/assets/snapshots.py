@@ -3,9 +3,11 @@ lines, contacts), unpartitioned, built by one factory.
 
 A run lands a new snapshot of every connection of the provider (connections in parallel, each under its own
 quota) and keeps the earlier ones: the warehouse derives first seen / last seen and the name at any time
-from them. A failing connection does not stop the others; the run then fails naming it, and the snapshots
-already landed stay. The daily job runs these before the warehouse models (they are the dbt sources'
-upstream assets), and `directory_snapshot` runs them alone.
+from them. The daily job runs these before the warehouse models (they are the dbt sources' upstream
+assets), and `directory_snapshot` runs them alone. A connection whose directory cannot be listed (an API
+down, a permission the token lacks) does not stop the others and does not fail the step, so it never holds
+back the day's calls: the warehouse keeps naming them from the earlier snapshots, and the asset check
+`directory_snapshot_landed` fails (warning) naming the connection, the error and what to do.
 """
 
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ from uc_pipeline.providers import PROVIDER_IDS, get_provider
 from uc_pipeline.snapshot import SnapshotResult, extract_snapshot
 
 SNAPSHOT_JOB = "directory_snapshot"
+SNAPSHOT_CHECK = "directory_snapshot_landed"
 
 
 def _snapshot_connection(
@@ -57,9 +60,10 @@ def _summary(results: Sequence[SnapshotResult]) -> dict[str, Any]:
 def build_snapshot_asset(provider: str, stream: str) -> dg.AssetsDefinition:
     """The asset that lands a new snapshot of `stream` for every connection of `provider`."""
     source_cls = get_provider(provider)
+    key = dg.AssetKey(["raw", provider, stream])
 
     @dg.asset(
-        key=dg.AssetKey(["raw", provider, stream]),
+        key=key,
         group_name=provider,
         description=f"{source_cls.title}: {source_cls.directory_streams[stream]} Landed verbatim as one snapshot "
         "per connection and run (`snapshot=<UTC time>`); earlier snapshots are kept.",
@@ -67,6 +71,8 @@ def build_snapshot_asset(provider: str, stream: str) -> dg.AssetsDefinition:
         kinds={"python", "parquet"},
         owners=OWNERS,
         tags={"layer": "landing", "uc/directory": "true"},
+        check_specs=[dg.AssetCheckSpec(SNAPSHOT_CHECK, asset=key,
+                                       description="Every connection's directory was listed and landed in this run.")],
     )
     def _snapshot(context: dg.AssetExecutionContext, uc: PipelineResource) -> dg.MaterializeResult:
         connections = uc.connections(provider)
@@ -87,14 +93,20 @@ def build_snapshot_asset(provider: str, stream: str) -> dg.AssetsDefinition:
                     context.log.info(f"{result.connection_id}: landed {result.landed.rows} {stream} entries")
                 if error is not None:
                     errors.append(error)
+        landed = ", ".join(r.connection_id for r in results) or "none"
+        problem = ""
         if errors:
-            landed = ", ".join(r.connection_id for r in results) or "none"
-            raise dg.Failure(
-                description=f"{provider}/{stream}: {len(errors)} snapshot(s) failed; earlier snapshots stay intact. "
-                "Failed:\n- " + "\n- ".join(errors) + f"\nLanded in this run: {landed}.",
-                metadata=_summary(results),
-            )
-        return dg.MaterializeResult(metadata=_summary(results))
+            problem = (f"{provider}/{stream}: {len(errors)} snapshot(s) failed; the earlier snapshots stay and keep "
+                       "naming the calls. Fix the connection (credentials, the API permission to list it) and run "
+                       f"the `{SNAPSHOT_JOB}` job. Failed:\n- " + "\n- ".join(errors)
+                       + f"\nLanded in this run: {landed}.")
+            context.log.error(problem)
+        check = dg.AssetCheckResult(
+            asset_key=key, check_name=SNAPSHOT_CHECK, passed=not errors, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"failed": dg.MetadataValue.json(errors), "landed": landed,
+                      **({"problem": problem} if errors else {})},
+        )
+        return dg.MaterializeResult(metadata=_summary(results), check_results=[check])
 
     return _snapshot
 
