@@ -20,6 +20,7 @@ from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.assets.run_reaper import dead_run_reaper
 from uc_pipeline.assets.schedules import build_daily_job, build_daily_schedule, build_publish_automation
 from uc_pipeline.assets.serving import build_serving_assets
+from uc_pipeline.assets.snapshots import SNAPSHOT_JOB, build_snapshot_assets
 from uc_pipeline.dbt_project import DBT_EXECUTABLE, ensure_manifest, project_for
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, connections_file, data_dir
 
@@ -34,11 +35,13 @@ def build_definitions() -> dg.Definitions:
 
     partitions = daily_partitions(earliest_history_start(connections_file()))
     extract_assets = build_extract_assets(partitions)
+    snapshot_assets = build_snapshot_assets()
     dbt_daily_models, dbt_history_views = build_dbt_assets(partitions, project)
     warehouse_models = [*dbt_daily_models.keys, *dbt_history_views.keys]
     serving_assets = build_serving_assets([k for k in warehouse_models if k.path[0] in ("uc", "reporting")])
 
-    partitioned = dg.AssetSelection.assets(*extract_assets, dbt_daily_models)
+    # The directory snapshots run in the daily job too: upstream of the dbt sources, so before the models.
+    partitioned = dg.AssetSelection.assets(*extract_assets, *snapshot_assets, dbt_daily_models)
     publish = dg.AssetSelection.assets(dbt_history_views, *serving_assets)
     daily_job = build_daily_job(partitioned)
     publish_job = dg.define_asset_job(
@@ -46,10 +49,15 @@ def build_definitions() -> dg.Definitions:
         selection=publish,
         description="Rebuild the history views, publish serving.duckdb, draw the KPI picture.",
     )
+    snapshot_job = dg.define_asset_job(
+        SNAPSHOT_JOB,
+        selection=dg.AssetSelection.assets(*snapshot_assets),
+        description="Land a new snapshot of every provider directory (agents, queues, lines, contacts).",
+    )
     return dg.Definitions(
-        assets=[*extract_assets, dbt_daily_models, dbt_history_views, *serving_assets],
+        assets=[*extract_assets, *snapshot_assets, dbt_daily_models, dbt_history_views, *serving_assets],
         asset_checks=ASSET_CHECKS,
-        jobs=[daily_job, publish_job],
+        jobs=[daily_job, publish_job, *([snapshot_job] if snapshot_assets else [])],
         schedules=[build_daily_schedule(daily_job, partitions)],
         sensors=[build_publish_automation(publish), dead_run_reaper],
         executor=build_executor(),  # Dagster's default unless UC_CELERY_CONFIG names a Celery config

@@ -29,7 +29,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from uc_pipeline.report_data import OUTCOMES, WindowFigures, kpi_cells, kpi_headers, window_figures
+from uc_pipeline.report_data import (
+    OUTCOMES,
+    WindowFigures,
+    fmt_count,
+    fmt_pct,
+    fmt_seconds,
+    kpi_cells,
+    kpi_headers,
+    window_figures,
+)
+from uc_pipeline.report_leaders import AgentLine, QueueLine, top_agents, top_queues
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, DEMO_CALLS_PER_DAY, serving_path
 
 LOCAL_INSTANCE_YAML = """\
@@ -181,13 +191,33 @@ def summary_tables(figures: WindowFigures) -> list[Table]:
     return [calls, kpis]
 
 
+def leader_tables(figures: WindowFigures, queues: list[QueueLine], agents: list[AgentLine]) -> list[Table]:
+    """Top queues by offered calls and top agents by handled calls, by name."""
+    window = window_text(figures)
+    top_q = Table(title=f"Top queues, {window}", caption="reporting.queue_daily; n/a = not measured")
+    for name, justify in (("queue", "left"), ("provider", "left"), ("offered", "right"), ("answered", "right"),
+                          ("service level", "right"), ("ASA", "right")):
+        top_q.add_column(name, justify=justify, overflow="fold")
+    for q in queues:
+        service_level = None if q.service_level is None else 100 * q.service_level
+        top_q.add_row(f"{q.name} ({q.kind})", figures.names.get(q.provider, q.provider), fmt_count(q.offered),
+                      fmt_count(q.answered), fmt_pct(service_level), fmt_seconds(q.asa_s))
+    top_a = Table(title=f"Top agents by handled calls, {window}", caption="reporting.agent_daily")
+    for name, justify in (("agent", "left"), ("provider", "left"), ("handled", "right"), ("AHT", "right")):
+        top_a.add_column(name, justify=justify, overflow="fold")
+    for a in agents:
+        top_a.add_row(a.name, figures.names.get(a.provider, a.provider), fmt_count(a.handled), fmt_seconds(a.aht_s))
+    return [top_q, top_a]
+
+
 def _summary(console: Console, data_dir: Path, start: date, end: date) -> None:
     con = duckdb.connect(str(serving_path(data_dir)), read_only=True)
     try:
         figures = window_figures(con, first_day=start, last_day=end)
+        queues, agents = top_queues(con, start, end), top_agents(con, start, end)
     finally:
         con.close()
-    for table in summary_tables(figures):
+    for table in [*summary_tables(figures), *leader_tables(figures, queues, agents)]:
         console.print(table)
 
 

@@ -2,7 +2,8 @@
 
 Layout and columns are the contract in ARCHITECTURE.md:
 `<data_dir>/landing/<provider>/<stream>/connection=<id>/date=<YYYY-MM-DD>/part.parquet` with
-`_connection_id, _window_start, _window_end, _extracted_at, _record_id, _record`.
+`_connection_id, _window_start, _window_end, _extracted_at, _record_id, _record`. Directory streams
+(agents, queues, lines, contacts) are snapshots: `snapshot=<YYYYMMDDTHHMMSSZ>` in place of `date=`.
 
 Writing a partition takes three streaming passes, so that memory stays flat whatever the size of a day:
 
@@ -30,7 +31,7 @@ import os
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,8 @@ MAX_BUCKETS = 256
 # Rows per batch of the routing pass (only ids and sequence numbers, ~30 bytes a row).
 ROUTE_ROWS = 65_536
 PART_FILE = "part.parquet"
+# A snapshot folder's time: sortable as text, and free of `:` (not portable in paths and object keys).
+SNAPSHOT_FORMAT = "%Y%m%dT%H%M%SZ"
 
 _SCRATCH_SCHEMA = pa.schema([("_seq", pa.int64()), ("_record_id", pa.string()), ("_record", pa.string())])
 _IDS_SCHEMA = pa.schema([("_record_id", pa.string()), ("_seq", pa.int64())])
@@ -65,11 +68,23 @@ class LandedPartition:
     bytes: int
 
 
-def partition_dir(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> Path:
-    return Path(data_dir) / "landing" / provider / stream / f"connection={connection_id}" / f"date={day.isoformat()}"
+def partition_folder(day: date | datetime) -> str:
+    """The partition's folder name: `date=<YYYY-MM-DD>` for a day, `snapshot=<YYYYMMDDTHHMMSSZ>` for the UTC
+    time a directory snapshot was taken (a datetime; directory streams are snapshots, not days)."""
+    if isinstance(day, datetime):  # before `date`: a datetime is a date too
+        if day.tzinfo is None:
+            raise ValueError(f"snapshot time {day.isoformat()} must be timezone-aware (UTC)")
+        return f"snapshot={day.astimezone(UTC).strftime(SNAPSHOT_FORMAT)}"
+    return f"date={day.isoformat()}"
 
 
-def partition_path(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> Path:
+def partition_dir(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date | datetime) -> Path:
+    return Path(data_dir) / "landing" / provider / stream / f"connection={connection_id}" / partition_folder(day)
+
+
+def partition_path(
+    data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date | datetime
+) -> Path:
     return partition_dir(data_dir, provider, stream, connection_id, day) / PART_FILE
 
 
@@ -83,7 +98,7 @@ def write_partition(
     provider: str,
     stream: str,
     connection_id: str,
-    day: date,
+    day: date | datetime,
     records: Iterable[tuple[str, Any]],
     *,
     window_start: datetime,
@@ -92,6 +107,8 @@ def write_partition(
     bucket_ids: int = BUCKET_IDS,
 ) -> LandedPartition:
     """Land `(record_id, record)` pairs as one partition, replacing any previous version atomically.
+
+    `day` is the UTC day of a daily partition, or the UTC time of a directory snapshot (`partition_folder`).
 
     Of several records with the same id, the last one fetched is kept. `bucket_ids` is how many ids
     the dedupe groups at once. If `records` raises, nothing is replaced and the scratch files are removed.

@@ -62,3 +62,27 @@
     select null as {{ column_name }} where false
     {%- endif %}
 {% endtest %}
+
+{#- landing_snapshots(provider, stream): every landed snapshot of a directory stream (agents, queues, lines,
+    contacts), all connections, never windowed: a directory is small, and its history is what names the
+    calls of any day. Adds `snapshot_at` (the snapshot's time, = `_extracted_at`) and `stream_latest_at`
+    (the connection's latest snapshot of this stream: an entry missing from it was deleted). When nothing
+    has been landed yet it renders an empty relation with the same columns. -#}
+{% macro landing_snapshots(provider, stream) -%}
+    {%- if landing_has_files(provider, stream) -%}
+        (select _connection_id, _extracted_at, _record_id, _record, connection,
+                _extracted_at as snapshot_at,
+                max(_extracted_at) over (partition by _connection_id) as stream_latest_at
+         from {{ source(provider, stream) }})
+    {%- else -%}
+        (select
+            null::varchar as _connection_id,
+            null::timestamptz as _extracted_at,
+            null::varchar as _record_id,
+            null::json as _record,
+            null::varchar as connection,
+            null::timestamptz as snapshot_at,
+            null::timestamptz as stream_latest_at
+         where false)
+    {%- endif -%}
+{%- endmacro %}

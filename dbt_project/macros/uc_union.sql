@@ -2,6 +2,15 @@
   The unified `uc_*` models as the union of every provider's staging model.
 
   uc_columns(model_name)  the contract's columns (dbt_project/README.md) with their types, in order.
+                          Every provider `<id>` in var('providers') has one staging model per entry:
+                          stg_<id>__uc_call, __uc_recording, __uc_contact, __uc_comment, __uc_user (users
+                          seen in calls and in the directory, current name), __uc_user_snapshot (one row per
+                          user per directory snapshot: the history uc_user_history is built from) and
+                          __uc_queue (queues, teams, groups, departments and lines the calls' `queue_id`
+                          points at; `kind` one of queue | team | group | department | line; first/last
+                          seen over the directory snapshots, `is_current` = in the connection's latest
+                          one). A provider without a directory yields no rows (`uc_no_rows`) or derives
+                          them from its calls, and says so in its coverage seed.
   uc_union(model_name, tracking=[])
                           `union all` of stg_<provider>__<model_name> over var('providers'), every
                           column cast to the contract type so that providers cannot drift apart, then
@@ -45,6 +54,17 @@
         'uc_user': [
             ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
             ('name', 'varchar'), ('email', 'varchar'), ('phone', 'varchar'), ('extension', 'varchar'),
+            ('role', 'varchar'), ('_extracted_at', 'timestamptz'),
+        ],
+        'uc_user_snapshot': [
+            ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
+            ('name', 'varchar'), ('email', 'varchar'), ('phone', 'varchar'), ('extension', 'varchar'),
+            ('role', 'varchar'), ('snapshot_at', 'timestamptz'),
+        ],
+        'uc_queue': [
+            ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
+            ('name', 'varchar'), ('kind', 'varchar'), ('number', 'varchar'), ('extension', 'varchar'),
+            ('first_seen_at', 'timestamptz'), ('last_seen_at', 'timestamptz'), ('is_current', 'boolean'),
             ('_extracted_at', 'timestamptz'),
         ],
     } -%}
@@ -104,4 +124,39 @@ select
     {{ staging_loaded_at() }} as _loaded_at
 from candidates
 qualify row_number() over (partition by id order by _extracted_at desc nulls last, _priority desc) = 1
+{%- endmacro %}
+
+{#- uc_directory_merge(model_name, directory, seen): the rows of `directory` (entries of the provider's
+    directory snapshots: the latest version of each) and `seen` (entries the landed calls name), two CTEs
+    with the contract's columns, merged on `id`: the directory's value of every column where it has one,
+    else what the calls say (an entry the directory never listed keeps its id and whatever name the calls
+    carry); `_extracted_at` is the later of the two, so that the incremental dimension keeps the merged
+    row over a stored one that only the calls had named. -#}
+{% macro uc_directory_merge(model_name, directory, seen) -%}
+select
+    {%- for name, type in uc_columns(model_name) %}
+    {%- if name == '_extracted_at' %}
+    greatest(d._extracted_at, s._extracted_at) as _extracted_at{{ ',' if not loop.last }}
+    {%- else %}
+    coalesce(cast(d.{{ adapter.quote(name) }} as {{ type }}), cast(s.{{ adapter.quote(name) }} as {{ type }}))
+        as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+    {%- endif %}
+    {%- endfor %}
+from {{ directory }} as d
+full outer join {{ seen }} as s on s.id = d.id
+{%- endmacro %}
+
+{#- uc_directory_latest(snapshots): one row per entry of a directory, from `snapshots` (a CTE with the
+    contract columns of uc_queue, where `first_seen_at`/`last_seen_at` hold each row's own `snapshot_at`
+    and `stream_latest_at` the connection's latest snapshot of the stream): the entry's latest version,
+    first and last seen over every snapshot, and `is_current` when the latest snapshot still lists it. -#}
+{% macro uc_directory_latest(snapshots) -%}
+select
+    * exclude (first_seen_at, last_seen_at, is_current, stream_latest_at),
+    min(first_seen_at) over (partition by id) as first_seen_at,
+    max(last_seen_at) over (partition by id) as last_seen_at,
+    max(last_seen_at) over (partition by id) >= stream_latest_at as is_current,
+    last_seen_at as _extracted_at
+from {{ snapshots }}
+qualify row_number() over (partition by id order by last_seen_at desc) = 1
 {%- endmacro %}

@@ -128,3 +128,34 @@ def calls_hourly(calls: Iterable[Mapping[str, Any]], *, tz: str) -> dict[tuple[d
     for call in calls:
         out[(local_day(call["start_at"], tz), local_hour(call["start_at"], tz), call["provider"], call["type"])] += 1
     return dict(out)
+
+
+def queue_daily(
+    calls: Iterable[Mapping[str, Any]], *, tz: str = "UTC", sl: int = 20
+) -> dict[tuple[date, str, str], dict[str, Any]]:
+    """Offered / answered / abandoned, service level, ASA and AHT per (local day, provider, queue_id) of
+    the inbound calls that name a queue (models/reporting/_reporting.yml, queue_daily)."""
+    groups: dict[tuple[date, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for call in calls:
+        if call["queue_id"] is not None and call["type"] == "INBOUND":
+            groups[(local_day(call["start_at"], tz), call["provider"], call["queue_id"])].append(call)
+    out = {}
+    for key, rows in groups.items():
+        offered = [r for r in rows if r["outcome"] in OFFERED_OUTCOMES]
+        handled = [r for r in offered if r["outcome"] == "ANSWERED"]
+        within = [r for r in handled if r["wait_s"] is not None and r["wait_s"] <= sl]
+        aht = [
+            r["talk_s"] + r["hold_s"] + r["wrap_up_s"]
+            for r in handled
+            if None not in (r["talk_s"], r["hold_s"], r["wrap_up_s"])
+        ]
+        out[key] = {
+            "offered_calls": len(offered),
+            "answered_calls": len(handled),
+            "abandoned_calls": sum(1 for r in offered if r["outcome"] == "ABANDONED"),
+            "answered_within_threshold_calls": len(within),
+            "service_level": _ratio(len(within), len(offered)),
+            "asa_s": _mean([r["wait_s"] for r in handled if r["wait_s"] is not None]),
+            "aht_s": _mean(aht),
+        }
+    return out

@@ -20,7 +20,11 @@ from .harness import DbtProject
 
 # Every registered provider gets stand-in rows: the unified models union them all (dbt var `providers`).
 PROVIDERS = PROVIDER_IDS
-MODELS = ("uc_call", "uc_recording", "uc_contact", "uc_comment", "uc_user")
+MODELS = ("uc_call", "uc_recording", "uc_contact", "uc_comment", "uc_user", "uc_queue", "uc_user_snapshot")
+# Models without a coverage seed entry: the snapshots are the history behind uc_user_history.
+NO_COVERAGE = ("uc_user_snapshot",)
+# The unified `uc` relations that are one row per staging row (the snapshots become uc_user_history).
+UNIFIED_MODELS = tuple(m for m in MODELS if m not in NO_COVERAGE)
 
 _TS = pa.timestamp("us", tz="UTC")
 _TYPES = {"varchar": pa.string(), "timestamptz": _TS, "date": pa.date32(), "integer": pa.int32(), "boolean": pa.bool_()}
@@ -115,6 +119,33 @@ CONTRACT: dict[str, list[tuple[str, str]]] = {
         ("email", "varchar"),
         ("phone", "varchar"),
         ("extension", "varchar"),
+        ("role", "varchar"),
+        ("_extracted_at", "timestamptz"),
+    ],
+    "uc_user_snapshot": [
+        ("id", "varchar"),
+        ("provider", "varchar"),
+        ("connection_id", "varchar"),
+        ("source_id", "varchar"),
+        ("name", "varchar"),
+        ("email", "varchar"),
+        ("phone", "varchar"),
+        ("extension", "varchar"),
+        ("role", "varchar"),
+        ("snapshot_at", "timestamptz"),
+    ],
+    "uc_queue": [
+        ("id", "varchar"),
+        ("provider", "varchar"),
+        ("connection_id", "varchar"),
+        ("source_id", "varchar"),
+        ("name", "varchar"),
+        ("kind", "varchar"),
+        ("number", "varchar"),
+        ("extension", "varchar"),
+        ("first_seen_at", "timestamptz"),
+        ("last_seen_at", "timestamptz"),
+        ("is_current", "boolean"),
         ("_extracted_at", "timestamptz"),
     ],
 }
@@ -169,9 +200,28 @@ def generate(days: list[date], calls_per_day: int = 40, seed: int = 7, hours: ra
                     "email": f"a{i}@example.com",
                     "phone": f"+3311100{i}",
                     "extension": str(100 + i),
+                    "role": "agent",
                     "_extracted_at": extracted,
                 }
             )
+            snapshot = {k: v for k, v in data.rows["uc_user"][-1].items() if k != "_extracted_at"}
+            data.rows["uc_user_snapshot"].append({**snapshot, "snapshot_at": extracted, "_landed_date": days[-1]})
+        data.rows["uc_queue"].append(
+            {
+                "id": _gid(provider, conn, "q1"),
+                "provider": provider,
+                "connection_id": conn,
+                "source_id": "q1",
+                "name": "Support",
+                "kind": "queue",
+                "number": "+33100000001",
+                "extension": "500",
+                "first_seen_at": extracted,
+                "last_seen_at": extracted,
+                "is_current": True,
+                "_extracted_at": extracted,
+            }
+        )
         for i, contact in enumerate(contacts):
             data.rows["uc_contact"].append(
                 {
@@ -324,6 +374,12 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
             rows = ("select * exclude (_landed_date), {{ staging_loaded_at() }} as _loaded_at\n"
                     f"from read_parquet('{path}')\n"
                     "where {{ landing_window_filter('_landed_date') }}\n")
+            if model == "uc_user_snapshot":  # every snapshot, whatever the window: a history, not a day
+                rows = f"select * exclude (_landed_date) from read_parquet('{path}')\n"
+                (models / f"stg_{provider}__{model}.sql").write_text(
+                    "{{ config(materialized='view', tags=['unpartitioned']) }}\n" + rows
+                )
+                continue
             if model == "uc_call":
                 rows = rows.replace(" as _loaded_at\n", " as _loaded_at,\n"
                                     "cast(null as struct(field varchar, value varchar)[]) as _unknown_enums\n", 1)
@@ -335,7 +391,7 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
         with (seeds / f"{provider}_field_coverage.csv").open("w", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["provider", "model", "column_name", "coverage", "note"])
-            for model in MODELS:
+            for model in UNIFIED_MODELS:
                 for column, _ in CONTRACT[model]:
                     missing = unavailable.get(provider, {}).get(model, set())
                     coverage = "unavailable" if column in missing else "derived" if column in DERIVED else "native"

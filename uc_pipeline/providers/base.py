@@ -79,6 +79,9 @@ class ProviderSource:
     default_quotas: ClassVar[Mapping[str, Quota]]
     # stream name -> one-line description (becomes the asset description).
     streams: ClassVar[Mapping[str, str]]
+    # Directory stream name -> one-line description: agents, queues, lines, contacts; landed whole, as
+    # snapshots (`directory`), not by day.
+    directory_streams: ClassVar[Mapping[str, str]] = {}
     # True when the API reports its own count of matching records (sets ExtractStats.reported_total).
     reports_total: ClassVar[bool] = False
     # The `options:` a connection of this provider may set; the connections file refuses any other.
@@ -91,6 +94,10 @@ class ProviderSource:
     def records(self, stream: str, window: Window, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
         """Yield `(record_id, record)` for every record of `stream` in `window`, verbatim."""
         raise NotImplementedError
+
+    def directory(self, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
+        """Yield `(record_id, record)` for every entry of the directory stream `stream` as it is now, verbatim."""
+        raise NotImplementedError(f"{self.provider_id} has no directory stream {stream!r}")
 
     def http_stats(self) -> Mapping[str, int]:
         """Requests, retries, 429s and bytes so far (from the provider's ApiClient)."""

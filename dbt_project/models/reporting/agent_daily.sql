@@ -1,7 +1,8 @@
 {#-
   agent_daily: per reporting-zone day x provider x connection x agent: inbound calls handled, talk,
   hold and after-call work, AHT (NULL where the provider does not supply the times), outbound calls.
-  Incremental by `day`.
+  The agent's name is uc_user's (the directory's current name when the day was built), else the
+  calls'. Incremental by `day`.
 -#}
 {{ config(
     materialized='incremental',
@@ -51,7 +52,7 @@ select
     a.provider,
     a.connection_id,
     a.user_id,
-    a.user_name,
+    coalesce(u.name, a.user_name) as user_name,
     a.handled_calls,
     case when coalesce(f.talk_fidelity, 'unavailable') <> 'unavailable' then a.talk_s_sum end as talk_s_sum,
     coalesce(f.talk_fidelity, 'unavailable') as talk_fidelity,
@@ -69,3 +70,4 @@ select
     {{ reporting_watermark() }} as _uc_loaded_at
 from agents as a
 left join fidelity as f using (provider)
+left join {{ ref('uc_user') }} as u on u.id = a.user_id

@@ -24,6 +24,7 @@ import httpx
 from uc_pipeline.connections import Connection
 from uc_pipeline.http import ApiClient, HttpSettings, MalformedResponseError, Quota, RateHeaders
 from uc_pipeline.http.paging import PagingGuard
+from uc_pipeline.providers.aircall import directory as listings
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
 
 CALLS_PATH = "/v1/calls"
@@ -76,6 +77,7 @@ class AircallSource(ProviderSource):
         "calls": "Aircall calls (GET /v1/calls) by creation time, verbatim Call objects keyed by call id",
     }
     reports_total: ClassVar[bool] = True
+    directory_streams: ClassVar[Mapping[str, str]] = listings.DIRECTORY_STREAMS
 
 
     def __init__(
@@ -110,6 +112,9 @@ class AircallSource(ProviderSource):
             ),
             connection_id=self.connection.connection_id,
         )
+
+    def directory(self, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
+        return listings.directory_records(self, stream, stats)
 
     def records(self, stream: str, window: Window, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
         if stream not in self.streams:

@@ -26,6 +26,7 @@ import httpx
 from uc_pipeline.http import ApiClient, AuthError, HttpSettings, MalformedResponseError, Quota, RateHeaders
 from uc_pipeline.http.paging import PagingGuard
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
+from uc_pipeline.providers.ringcentral import directory as listings
 from uc_pipeline.providers.ringcentral.auth import TOKEN_PATH, RingCentralAuth, TokenGrantError
 
 if TYPE_CHECKING:
@@ -90,8 +91,11 @@ class RingCentralSource(ProviderSource):
     default_quotas: Mapping[str, Quota] = {
         "default": Quota(requests=10, per_seconds=60.0, penalty_seconds=60.0),  # the Heavy group
         "auth": Quota(requests=5, per_seconds=60.0, penalty_seconds=60.0),
+        # The Medium group: the extension list (directory.py).
+        listings.MEDIUM_GROUP: Quota(requests=40, per_seconds=60.0, penalty_seconds=60.0),
     }
     streams = {STREAM: "Company call log, Detailed view: one record per call session, with its legs."}
+    directory_streams = listings.DIRECTORY_STREAMS
 
     def __init__(
         self, connection: Connection, settings: HttpSettings, *, transport: httpx.BaseTransport | None = None
@@ -122,8 +126,13 @@ class RingCentralSource(ProviderSource):
         return raw
 
     def _rate_headers(self, response: httpx.Response) -> RateHeaders:
-        group = "auth" if response.request.url.path.endswith(TOKEN_PATH) else "default"
+        path = response.request.url.path
+        group = ("auth" if path.endswith(TOKEN_PATH) else listings.MEDIUM_GROUP
+                 if path.endswith(listings.EXTENSION_PATH.removeprefix("/restapi")) else "default")
         return rate_headers(response, self._quotas[group].penalty_seconds)
+
+    def directory(self, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
+        return listings.directory_records(self, stream, stats)
 
     def records(self, stream: str, window: Window, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
         if stream != STREAM:

@@ -36,6 +36,7 @@ from uc_pipeline.http import (
 )
 from uc_pipeline.http.paging import PagingGuard
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
+from uc_pipeline.providers.zendesk import directory as listings
 
 EXPORT_PATH = "/api/v2/channels/voice/stats/incremental"
 # Zendesk's page size for incremental exports; a page this full whose cursor did not move means
@@ -96,6 +97,7 @@ class ZendeskSource(ProviderSource):
         "legs": "Zendesk Talk call legs, one per participant (incremental legs export), by the UTC day of "
                 "their last update",
     }
+    directory_streams: ClassVar[Mapping[str, str]] = listings.DIRECTORY_STREAMS
 
     def __init__(
         self, connection: Connection, settings: HttpSettings, *, transport: httpx.BaseTransport | None = None
@@ -112,7 +114,7 @@ class ZendeskSource(ProviderSource):
         self._client = ApiClient(
             connection.connection_id,
             self._base_url,
-            quotas={"default": connection.quota("default")},
+            quotas={"default": connection.quota("default"), "api": connection.quota("api")},
             settings=settings,
             auth=httpx.BasicAuth(f"{creds['email']}/token", str(creds["api_token"])),
             rate_headers=rate_headers,
@@ -176,6 +178,9 @@ class ZendeskSource(ProviderSource):
         except ValueError as exc:
             raise self._malformed(url, f"record {rid} has no valid `updated_at` ({exc})") from None
         return int(updated.timestamp()), str(rid)
+
+    def directory(self, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
+        return listings.directory_records(self, stream, stats)
 
     def records(self, stream: str, window: Window, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
         if stream not in self.streams:

@@ -62,6 +62,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from uc_pipeline.sandbox.aircall.directory import directory_routes
 from uc_pipeline.sandbox.aircall.http import AircallApi, error_response
 from uc_pipeline.sandbox.aircall.render import render_call
 from uc_pipeline.sandbox.contract import SandboxContext
@@ -153,6 +154,7 @@ class AircallEmulator:
             Route("/v1/calls", api.list_calls, methods=["GET"]),
             Route("/v1/calls/{call_id:int}", api.get_call, methods=["GET"]),
             Route("/v1/users", api.list_users, methods=["GET"]),
+            *directory_routes(api),
         ]
 
 

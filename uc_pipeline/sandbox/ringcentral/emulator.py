@@ -53,7 +53,7 @@ Records appear 15-30 s (fixed per call) after the call ended, newest first. The 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,6 +67,7 @@ from uc_pipeline.sandbox.contract import SandboxContext
 from uc_pipeline.sandbox.model import Call, ProviderProfile, QuotaSpec, SandboxConnection
 from uc_pipeline.sandbox.ringcentral import ids, render
 from uc_pipeline.sandbox.ringcentral.auth import TokenBook, authenticate, token_endpoint
+from uc_pipeline.sandbox.ringcentral.directory import MEDIUM_GROUP, directory_routes
 from uc_pipeline.sandbox.ringcentral.http import (
     invalid_parameter,
     json_response,
@@ -174,12 +175,14 @@ def _served(ctx: SandboxContext, conn: SandboxConnection, call: Call, directory:
     return ctx.drift(conn, render.render(conn, call, directory, detailed=detailed), render.OPTIONAL_FIELDS)
 
 
-def call_log_page(ctx: SandboxContext, conn: SandboxConnection, request: Request, q: CallLogQuery) -> dict:
-    """The call-log envelope for one page."""
+def call_log_page(ctx: SandboxContext, conn: SandboxConnection, request: Request, q: CallLogQuery,
+                  keep: Callable[[Call], bool] | None = None) -> dict:
+    """The call-log envelope for one page (of the calls `keep` keeps: one extension's call log)."""
     window = call_log_window(ctx, conn, q.start, q.end)
     first = (q.page - 1) * q.per_page
-    if q.types or q.directions or q.session_id is not None:
-        calls = [c for c in window.all(reverse=True) if (not q.types or "Voice" in q.types)
+    if q.types or q.directions or q.session_id is not None or keep is not None:
+        calls = [c for c in window.all(reverse=True) if (keep is None or keep(c))
+                 and (not q.types or "Voice" in q.types)
                  and (not q.directions or render.native_direction(c) in q.directions)
                  and (q.session_id is None or (ids.session_id(c) == q.session_id
                                                and render.has_session_id(conn, c)))]
@@ -211,13 +214,13 @@ def call_log_page(ctx: SandboxContext, conn: SandboxConnection, request: Request
     return {"uri": str(request.url), "records": records, "paging": paging, "navigation": navigation}
 
 
-async def _admitted(ctx: SandboxContext, book: TokenBook, request: Request) -> tuple[SandboxConnection | None,
-                                                                                       Response | None, dict]:
+async def _admitted(ctx: SandboxContext, book: TokenBook, request: Request, group: str = "default"
+                    ) -> tuple[SandboxConnection | None, Response | None, dict]:
     """Authenticate and count a platform request: (conn, None, quota headers) or (conn, answer, {})."""
     conn, failure = authenticate(ctx, book, request)
     if failure is not None or conn is None:
         return conn, failure, {}
-    admission = await ctx.admit(request, conn, "default")
+    admission = await ctx.admit(request, conn, group)
     answer = refused(admission)
     if answer is not None:
         return conn, answer, {}
@@ -235,8 +238,11 @@ class RingCentralEmulator:
         internal_calls=True, direct_agent_access=True, hold=False,
     )
     # Heavy group (call log) and Auth group (token endpoint): 10 and 5 requests per 60 s, 60 s penalty.
-    default_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(10, 60.0, 60.0), "auth": QuotaSpec(5, 60.0, 60.0)}
-    fast_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(10, 1.0, 1.0), "auth": QuotaSpec(5, 1.0, 1.0)}
+    # Medium group (extension list, business hours: directory.py): 40 requests per 60 s.
+    default_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(10, 60.0, 60.0), "auth": QuotaSpec(5, 60.0, 60.0),
+                                               MEDIUM_GROUP: QuotaSpec(40, 60.0, 60.0)}
+    fast_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(10, 1.0, 1.0), "auth": QuotaSpec(5, 1.0, 1.0),
+                                            MEDIUM_GROUP: QuotaSpec(40, 1.0, 1.0)}
     credential_fields = ("client_id", "client_secret", "jwt")
     default_timezone = "America/New_York"  # distinct per emulator: local-time handling gets exercised
     # query parameters whose documented default makes them optional (the request log's page comparison)
@@ -257,16 +263,22 @@ class RingCentralEmulator:
         async def token(request: Request) -> Response:
             return await token_endpoint(ctx, book, request)
 
+        def call_log_answer(conn: SandboxConnection, request: Request, headers: dict,
+                            keep: Callable[[Call], bool] | None = None) -> Response:
+            try:
+                query = parse_query(request.query_params, ctx.now())
+            except QueryError as exc:
+                return invalid_parameter(exc.name, exc.value, headers)
+            return json_response(call_log_page(ctx, conn, request, query, keep), 200, headers)
+
         async def call_log(request: Request) -> Response:
             conn, answer, headers = await _admitted(ctx, book, request)
             if answer is None and conn is not None:
-                try:
-                    query = parse_query(request.query_params, ctx.now())
-                except QueryError as exc:
-                    answer = invalid_parameter(exc.name, exc.value, headers)
-                else:
-                    answer = json_response(call_log_page(ctx, conn, request, query), 200, headers)
+                answer = call_log_answer(conn, request, headers)
             return ctx.deliver(request, conn, answer)
+
+        async def admitted(request: Request, group: str) -> tuple[SandboxConnection | None, Response | None, dict]:
+            return await _admitted(ctx, book, request, group)
 
         async def recording(request: Request) -> Response:
             conn, answer, headers = await _admitted(ctx, book, request)
@@ -281,6 +293,7 @@ class RingCentralEmulator:
             Route("/restapi/oauth/token", token, methods=["POST"]),
             Route("/restapi/v1.0/account/{account_id}/call-log", call_log, methods=["GET"]),
             Route("/restapi/v1.0/account/{account_id}/recording/{recording_id}", recording, methods=["GET"]),
+            *directory_routes(ctx, admitted, call_log_answer),
         ]
 
     def records(

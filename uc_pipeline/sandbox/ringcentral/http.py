@@ -15,7 +15,7 @@ from uc_pipeline.sandbox.model import Admission, QuotaState
 
 JSON_TYPE = "application/json; charset=UTF-8"
 # The names RingCentral puts in X-Rate-Limit-Group for our rate groups.
-GROUP_HEADER_NAMES = {"default": "heavy", "auth": "auth"}
+GROUP_HEADER_NAMES = {"default": "heavy", "auth": "auth", "medium": "medium"}
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

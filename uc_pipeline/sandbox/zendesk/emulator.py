@@ -69,6 +69,7 @@ from starlette.routing import BaseRoute, Route
 
 from uc_pipeline.sandbox.contract import SandboxContext
 from uc_pipeline.sandbox.model import ProviderProfile, QuotaSpec, SandboxConnection
+from uc_pipeline.sandbox.zendesk.directory import directory_routes
 from uc_pipeline.sandbox.zendesk.export import STREAMS, drifted, export_page, export_records, page_size
 from uc_pipeline.sandbox.zendesk.http import EXPORT_GROUP, PROVIDER_ID, bad_request, error_response, forbidden, handle
 from uc_pipeline.sandbox.zendesk.partner import PartnerCalls, partner_routes
@@ -136,7 +137,7 @@ class ZendeskEmulator:
         for stream in STREAMS:
             routes.append(Route(f"{EXPORT_PATH}/{stream}", export(stream), methods=["GET"]))
             routes.append(Route(f"{EXPORT_PATH}/{stream}.json", export(stream), methods=["GET"]))
-        return routes + partner_routes(ctx, store)
+        return routes + partner_routes(ctx, store) + directory_routes(ctx)
 
     def partner_calls(self, ctx: SandboxContext, conn: SandboxConnection) -> list[dict[str, Any]]:
         """The Talk Partner Edition call records written to `conn` on the sandbox of `ctx`."""

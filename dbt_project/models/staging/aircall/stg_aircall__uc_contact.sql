@@ -1,7 +1,9 @@
 {#-
-  Aircall contacts in the unified `uc_contact` shape: the `contact` objects embedded in calls (present
-  when the caller matched an Aircall contact), one row per contact, from its latest extracted call.
-  The embedded contact carries no creation/update time in the payloads seen.
+  Aircall contacts in the unified `uc_contact` shape: the contact directory's snapshots (`GET
+  /v1/contacts`, the latest version of each contact, with its creation and update times) merged with
+  the `contact` objects embedded in calls (present when the caller matched an Aircall contact; the
+  directory's values win), one row per contact. The embedded contact carries no creation/update time
+  in the payloads seen. `email` / `telephone` are the first of the contact's `emails` / `phone_numbers`.
 -#}
 {{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
@@ -18,21 +20,45 @@ latest as (
         max(_extracted_at) as _extracted_at
     from calls
     group by all
+),
+
+seen as (
+    select
+        {{ staging_uc_id('aircall', 'connection_id', 'contact_id') }} as id,
+        'aircall' as provider,
+        connection_id,
+        contact_id as source_id,
+        nullif(trim(concat_ws(' ', contact.first_name, contact.last_name)), '') as name,
+        contact.first_name as first_name,
+        contact.last_name as last_name,
+        cast(null as varchar) as title,
+        contact.company_name as company,
+        contact.emails[1].value as email,
+        contact.phone_numbers[1].value as telephone,
+        cast(null as timestamptz) as created_at,
+        cast(null as timestamptz) as updated_at,
+        _extracted_at
+    from latest
+),
+
+directory as (
+    select
+        {{ staging_uc_id('aircall', '_connection_id', '_record_id') }} as id,
+        'aircall' as provider,
+        _connection_id as connection_id,
+        _record_id as source_id,
+        nullif(trim(concat_ws(' ', _record ->> 'first_name', _record ->> 'last_name')), '') as name,
+        _record ->> 'first_name' as first_name,
+        _record ->> 'last_name' as last_name,
+        cast(null as varchar) as title,
+        _record ->> 'company_name' as company,
+        _record -> 'emails' -> 0 ->> 'value' as email,
+        _record -> 'phone_numbers' -> 0 ->> 'value' as telephone,
+        {{ staging_epoch("_record ->> 'created_at'") }} as created_at,
+        {{ staging_epoch("_record ->> 'updated_at'") }} as updated_at,
+        snapshot_at as _extracted_at
+    from {{ landing_snapshots('aircall', 'contacts') }}
+    qualify row_number() over (partition by _connection_id, _record_id order by snapshot_at desc) = 1
 )
 
-select
-    {{ staging_uc_id('aircall', 'connection_id', 'contact_id') }} as id,
-    'aircall' as provider,
-    connection_id,
-    contact_id as source_id,
-    nullif(trim(concat_ws(' ', contact.first_name, contact.last_name)), '') as name,
-    contact.first_name as first_name,
-    contact.last_name as last_name,
-    cast(null as varchar) as title,
-    contact.company_name as company,
-    contact.emails[1].value as email,
-    contact.phone_numbers[1].value as telephone,
-    cast(null as timestamptz) as created_at,
-    cast(null as timestamptz) as updated_at,
-    _extracted_at
-from latest
+{{ uc_directory_merge('uc_contact', 'directory', 'seen') }}

@@ -30,5 +30,6 @@ select
     nullif(u.email, '') as email,
     nullif(u.phone, '') as phone,
     cast(null as varchar) as extension,
+    cast(null as varchar) as role,
     _extracted_at
 from latest

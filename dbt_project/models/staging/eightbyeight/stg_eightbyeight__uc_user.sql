@@ -9,6 +9,7 @@ select
     cast(null as varchar) as email,
     cast(null as varchar) as phone,
     cast(null as varchar) as extension,
+    cast(null as varchar) as role,
     max(_extracted_at) as _extracted_at
 from {{ staging_landed_in_window('stg_eightbyeight__uc_recording') }}
 where agent_id is not null

@@ -21,7 +21,9 @@
   when there is no reason). Direction: INTERNAL when both parties are extensions.
   Times: wait = start -> answer (inbound), or the whole call when an inbound call was not answered;
   talk = answer -> end, which includes hold (RingCentral reports no hold time). The queue is the
-  extension an inbound call was dialled to when another extension (the agent) took it.
+  extension an inbound call was dialled to when the account's extension directory (the
+  `raw/ringcentral/extensions` snapshots) lists it as a call queue (`Department`): an agent's own
+  extension is never a queue, and without a snapshot of the directory the queue is unknown (NULL).
   `user_phone` is the agent's extension number only: the `to.phoneNumber` of the agent's leg is the
   number the caller dialled (the company's main or toll-free line), and an outbound call's
   `from.phoneNumber` is the caller id shown, not a number of the agent.
@@ -165,6 +167,14 @@ sessions as (
     )
 ),
 
+-- the call queues (Department extensions) of every extension snapshot, with their latest name
+queue_extensions as (
+    select connection_id, ext_id, arg_max(name, snapshot_at) as name
+    from {{ ref('stg_ringcentral__extensions') }}
+    where is_queue
+    group by all
+),
+
 session_calls as (
     select
         s.connection_id,
@@ -190,17 +200,14 @@ session_calls as (
         end as user_ext_id,
         case when s.direction = 'Outbound' then s.from_name else a.ext_name end as user_name,
         case when s.direction = 'Outbound' then s.from_extension_number else a.ext_phone end as user_phone,
-        case when s.direction = 'Inbound' and s.to_extension_id is distinct from a.ext_id then s.to_extension_id end
-            as queue_ext_id,
-        case
-            when s.direction = 'Inbound' and s.to_extension_id is not null and s.to_extension_id is distinct from a.ext_id
-                then s.to_name
-        end as queue_name,
+        case when s.direction = 'Inbound' and q.ext_id is not null then s.to_extension_id end as queue_ext_id,
+        case when s.direction = 'Inbound' and q.ext_id is not null then coalesce(q.name, s.to_name) end as queue_name,
         case when s.any_answered then a.answered_at end as answered_at,
         s.direction,
         cast(s.transfer_legs as integer) as transfer_count
     from sessions as s
     left join agent_leg as a using (connection_id, call_key)
+    left join queue_extensions as q on q.connection_id = s.connection_id and q.ext_id = s.to_extension_id
 ),
 
 rebuilt as (

@@ -1,8 +1,9 @@
 {#-
-  RingCentral users seen in the call log: every party or leg that names an extension (agents
-  answering, dialling, receiving transfers; queues are extensions too but are not users and are
-  left out when they only ever appear as the dialled queue of an inbound call). One row per
-  extension id, from its latest extraction; RingCentral parties carry no email.
+  RingCentral users: the user-type extensions of the extension directory's snapshots (latest version:
+  name, email, extension number) merged with the extensions the call log names: every party or leg
+  that names an extension (agents answering, dialling, receiving transfers), except those the
+  directory lists as something other than a user (call queues, IVR menus, ...). One row per extension
+  id; the directory's values win. RingCentral call-log parties carry no email.
 -#}
 {{ config(tags=['partitioned'], materialized='ephemeral') }}
 with records as (
@@ -40,17 +41,33 @@ distinct_parties as (
     select connection_id, ext_id, name, phone, extension, max(_extracted_at) as _extracted_at
     from parties
     group by all
+),
+
+not_users as (
+    select distinct connection_id, ext_id from {{ ref('stg_ringcentral__extensions') }} where not is_user
+),
+
+seen as (
+    select
+        {{ staging_uc_id('ringcentral', 'connection_id', 'ext_id') }} as id,
+        'ringcentral' as provider,
+        connection_id,
+        ext_id as source_id,
+        name,
+        cast(null as varchar) as email,
+        phone,
+        extension,
+        cast(null as varchar) as role,
+        _extracted_at
+    from distinct_parties
+    anti join not_users using (connection_id, ext_id)
+    qualify row_number() over (partition by connection_id, ext_id order by _extracted_at desc, name) = 1
+),
+
+directory as (
+    select * exclude (snapshot_at, stream_latest_at), snapshot_at as _extracted_at
+    from {{ ref('stg_ringcentral__uc_user_snapshot') }}
+    qualify row_number() over (partition by id order by snapshot_at desc) = 1
 )
 
-select
-    {{ staging_uc_id('ringcentral', 'connection_id', 'ext_id') }} as id,
-    'ringcentral' as provider,
-    connection_id,
-    ext_id as source_id,
-    name,
-    cast(null as varchar) as email,
-    phone,
-    extension,
-    _extracted_at
-from distinct_parties
-qualify row_number() over (partition by connection_id, ext_id order by _extracted_at desc, name) = 1
+{{ uc_directory_merge('uc_user', 'directory', 'seen') }}

@@ -1,0 +1,3 @@
+{#- Every landed aircall `users` directory snapshot (all snapshots, all connections), verbatim, with `snapshot_at`. -#}
+{{ config(schema='raw', tags=['unpartitioned']) }}
+select * from {{ landing_snapshots('aircall', 'users') }}

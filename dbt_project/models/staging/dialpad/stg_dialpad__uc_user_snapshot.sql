@@ -1,0 +1,4 @@
+{#- Dialpad: no user directory is extracted yet (users are named by the calls' `target`), so there are no
+    user snapshots. -#}
+{{ config(materialized='ephemeral') }}
+{{ uc_no_rows('uc_user_snapshot', 'dialpad') }}
