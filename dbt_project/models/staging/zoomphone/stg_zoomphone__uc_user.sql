@@ -43,5 +43,6 @@ select
     email,
     phone,
     extension,
+    cast(null as varchar) as role,
     _extracted_at
 from distinct_parties
