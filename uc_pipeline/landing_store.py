@@ -161,10 +161,9 @@ class ObjectStore:
 
 
 def open_store(url: str) -> ObjectStore:
-    """The store at `url`: a local folder (created if missing) or `s3://`, `gs://`, `az://` bucket and prefix."""
+    """The store at `url`: a local folder or `s3://`, `gs://`, `az://` bucket and prefix."""
     if not is_object_store(url):
         root = Path(url).resolve()
-        root.mkdir(parents=True, exist_ok=True)
         return ObjectStore(url=str(root), fs=pafs.LocalFileSystem(), root=str(root), remote=False)
     check_store_url(url)
     url = url.rstrip("/")

@@ -75,6 +75,11 @@ def serving_url(base: Path | None = None) -> str | None:
     """
     explicit = (os.environ.get(SERVING_URL_ENV) or "").strip()
     if explicit:
+        if not is_object_store(explicit) or not explicit.endswith(".duckdb"):
+            raise ValueError(
+                f"{SERVING_URL_ENV} must name the snapshot's object in an object store, e.g. "
+                "s3://bucket/uc/serving.duckdb (the local snapshot is always <data_dir>/serving.duckdb)"
+            )
         return explicit
     landing = landing_url(base)
     if not is_object_store(landing):
