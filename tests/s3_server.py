@@ -101,7 +101,7 @@ class S3Landing:
             aws_access_key_id=ACCESS_KEY_ID, aws_secret_access_key=SECRET_ACCESS_KEY,
         )
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         """Every object key in the bucket, sorted."""
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
         return sorted(o["Key"] for page in pages for o in page.get("Contents", []))

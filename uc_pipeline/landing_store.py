@@ -88,6 +88,8 @@ def _s3(endpoint: str | None, region: str | None, key_id: str | None) -> pafs.S3
         "allow_bucket_creation": False,
         "allow_bucket_deletion": False,
         "check_directory_existence_before_creation": False,
+        # A file smaller than one part then goes as a single PUT (one request instead of three).
+        "allow_delayed_open": True,
     }
     if region:
         kwargs["region"] = region
@@ -125,7 +127,8 @@ class ObjectStore:
         """Replace the object `rel` with the finished file `local`, whole: readers see the old or the new one.
 
         A local store renames (`local` must be on the same filesystem); an object store uploads in one
-        call, which the store commits only once every byte has arrived.
+        call, which the store commits only once every byte has arrived. The upload runs in pyarrow's C++
+        from a finished file: no Python exception (a SIGTERM's) can stop it half-way and close the stream.
         """
         if not self.remote:
             target = self.local_path(rel)

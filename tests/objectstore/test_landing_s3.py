@@ -38,7 +38,7 @@ def land(data_dir: Path, records: Iterable[tuple[str, object]], extracted_at: da
 def test_partition_lands_as_one_object_at_the_contract_key(s3_landing: S3Landing, tmp_path: Path) -> None:
     records = [("1", {"id": 1, "v": "a"}), ("2", {"id": 2}), ("1", {"id": 1, "v": "b"})]
     land(tmp_path, records)
-    assert s3_landing.keys() == [KEY]
+    assert s3_landing.object_keys() == [KEY]
     rows = read_partition(tmp_path, "aircall", "calls", "acme", DAY).to_pylist()
     # the last version of id 1 is kept, where it was fetched
     assert [(r["_record_id"], json.loads(r["_record"])) for r in rows] == [("2", {"id": 2}), ("1", {"id": 1, "v": "b"})]
@@ -55,7 +55,7 @@ def test_rerun_over_the_same_records_uploads_the_same_bytes(s3_landing: S3Landin
     first = s3_landing.get(KEY)
     land(tmp_path, records)
     assert s3_landing.get(KEY) == first
-    assert s3_landing.keys() == [KEY]
+    assert s3_landing.object_keys() == [KEY]
 
 
 def test_failing_records_leave_the_previous_object_byte_identical(s3_landing: S3Landing, tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_failing_records_leave_the_previous_object_byte_identical(s3_landing: S3
     with pytest.raises(RuntimeError, match="garbage"):
         land(tmp_path, failing())
     assert hashlib.sha256(s3_landing.get(KEY)).hexdigest() == before
-    assert s3_landing.keys() == [KEY]
+    assert s3_landing.object_keys() == [KEY]
 
 
 # A writer that stops right before its upload (scratch and staged files complete) until it is killed.
@@ -127,7 +127,7 @@ def test_sigkill_leaves_previous_object_intact(
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     assert s3_landing.get(KEY) == before
-    assert s3_landing.keys() == [KEY]
+    assert s3_landing.object_keys() == [KEY]
     # The next run removes the dead writer's scratch folder and replaces the object whole.
     land(tmp_path, [("c", {"id": "c"})])
     assert [r["_record_id"] for r in read_partition(tmp_path, "aircall", "calls", "acme", DAY).to_pylist()] == ["c"]

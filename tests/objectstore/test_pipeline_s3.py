@@ -45,7 +45,7 @@ def test_extract_assets_land_the_ground_truth_in_the_bucket(
     connection_id = f"demo-{provider}"
     expected = {f"landing/{partition_key(provider, s, connection_id, d)}"
                 for s in get_provider(provider).streams for d in days}
-    assert set(s3_landing.keys()) == expected
+    assert set(s3_landing.object_keys()) == expected
     assert not (tmp_path / "data" / "landing").exists()
 
 
@@ -99,8 +99,8 @@ def test_daily_run_builds_from_the_bucket_and_publishes_for_remote_readers(
             truth[conn.provider] = {str(r[field]) for r in records}
 
     assert not (env.data_dir / "landing").exists()
-    assert any(k.startswith("landing/aircall/calls/") for k in s3_landing.keys())
-    assert "serving.duckdb" in s3_landing.keys()
+    assert any(k.startswith("landing/aircall/calls/") for k in s3_landing.object_keys())
+    assert "serving.duckdb" in s3_landing.object_keys()
     installed = [p for p in (home / ".duckdb").rglob("*") if p.is_file()]
     assert installed == [], "a DuckDB extension was installed (downloaded)"
 
