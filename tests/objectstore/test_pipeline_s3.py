@@ -21,7 +21,7 @@ from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Landing
 from uc_pipeline.assets.schedules import range_tags
 from uc_pipeline.duckdb_remote import httpfs_path
 from uc_pipeline.landing import partition_key
-from uc_pipeline.providers import PROVIDER_IDS, get_provider
+from uc_pipeline.providers import get_provider
 from uc_pipeline.sandbox import Sandbox
 
 DAY = YESTERDAY - timedelta(days=1)
@@ -80,7 +80,7 @@ def test_daily_run_builds_from_the_bucket_and_publishes_for_remote_readers(
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    connections = Sandbox.default_connections(calls_per_day=25, seed=21)
+    connections = Sandbox.default_connections(list(CALL_STREAM_ID), calls_per_day=25, seed=21)
     with sandbox_env(tmp_path, connections) as env:
         os.environ["UC_DATA_DIR"] = str(env.data_dir)
         os.environ["UC_CONNECTIONS_FILE"] = str(env.connections_file)
@@ -115,8 +115,8 @@ def test_daily_run_builds_from_the_bucket_and_publishes_for_remote_readers(
             con.execute("create table uc_serving.main.written_by_a_reader (x int)")
     finally:
         con.close()
-    served = {p: {s for q, s in rows if q == p} for p in PROVIDER_IDS}
-    for provider in PROVIDER_IDS:
+    served = {p: {s for q, s in rows if q == p} for p in CALL_STREAM_ID}
+    for provider in CALL_STREAM_ID:
         assert truth[provider], f"{provider}: the sandbox generated no call that day"
         assert served[provider] == truth[provider], provider
     local = duckdb.connect(str(env.data_dir / "serving.duckdb"), read_only=True)
