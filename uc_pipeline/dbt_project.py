@@ -20,13 +20,17 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # The dbt installed beside this Python, so that a virtualenv works without being activated (e.g.
 # `.venv/bin/python -m pytest`, `.venv/bin/uc-pipeline demo`); `dbt` from PATH otherwise.
 _BIN = str(Path(sys.executable).parent)
-DBT_EXECUTABLE = str(Path(_BIN) / "dbt") if (Path(_BIN) / "dbt").exists() else "dbt"
+_DBT = str(Path(_BIN) / "dbt") if (Path(_BIN) / "dbt").exists() else "dbt"
+# What the runs start: `uc-dbt` (dbt_exec.py), which makes that dbt die with the process starting it,
+# installed with this package; the plain dbt only when the package's scripts are not installed.
+_GUARDED = Path(_BIN) / "uc-dbt"
+DBT_EXECUTABLE = str(_GUARDED) if _GUARDED.exists() else _DBT
 
 
 def _put_dbt_on_path() -> None:
     """dagster-dbt's project preparer runs `dbt` from PATH: put this Python's first. Done again before each
     parse, since a caller may have restored an older PATH since this module was imported."""
-    if DBT_EXECUTABLE != "dbt" and _BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    if _DBT != "dbt" and _BIN not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = _BIN + os.pathsep + os.environ.get("PATH", "")
 
 

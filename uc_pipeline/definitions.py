@@ -1,7 +1,8 @@
 """The Dagster code location: every asset, check, resource, job, schedule and sensor of uc-pipeline.
 
 Loaded by `workspace.yaml` (and `dagster dev` in the repository root). Paths come from the
-environment (`UC_DATA_DIR`, `UC_CONNECTIONS_FILE`, `UC_LIMITER_URL`, `UC_LANDING_URL`); see the README.
+environment (`UC_DATA_DIR`, `UC_CONNECTIONS_FILE`, `UC_LIMITER_URL`, `UC_LANDING_URL`, `UC_CELERY_CONFIG`); see
+the README.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dagster_dbt import DbtCliResource
 
 from uc_pipeline.assets.checks import ASSET_CHECKS
 from uc_pipeline.assets.dbt import build_dbt_assets
+from uc_pipeline.assets.executor import build_executor
 from uc_pipeline.assets.extract import build_extract_assets
 from uc_pipeline.assets.partitions import daily_partitions, earliest_history_start
 from uc_pipeline.assets.resources import PipelineResource
@@ -60,6 +62,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[daily_job, publish_job],
         schedules=[build_daily_schedule(daily_job, partitions)],
         sensors=[build_publish_automation(publish), dead_run_reaper],
+        executor=build_executor(),  # Dagster's default unless UC_CELERY_CONFIG names a Celery config
         resources={
             "uc": PipelineResource(
                 data_dir=dg.EnvVar(DATA_DIR_ENV),

@@ -14,9 +14,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from uc_pipeline.providers import PROVIDER_IDS
+
 from .harness import DbtProject
 
-PROVIDERS = ("aircall", "ringcentral", "eightbyeight", "zendesk")
+# Every registered provider gets stand-in rows: the unified models union them all (dbt var `providers`).
+PROVIDERS = PROVIDER_IDS
 MODELS = ("uc_call", "uc_recording", "uc_contact", "uc_comment", "uc_user")
 
 _TS = pa.timestamp("us", tz="UTC")

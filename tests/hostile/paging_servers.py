@@ -161,6 +161,12 @@ def eightbyeight_endless_new_pages(served: Served, path: str, query: dict[str, s
     return _recordings(path, query, first=int(query["n"]) - 1)
 
 
+def eightbyeight_creeping_one_new_per_page(served: Served, path: str, query: dict[str, str]) -> Page:
+    """A full page of 50 recordings for every `n`, of which only one was never served before: the
+    window slides by one recording per request, however far `n` moves."""
+    return _recordings(path, query, first=served.count - 1)
+
+
 def _recordings(path: str, query: dict[str, str], first: int) -> Page:
     if path != "/api/recordings/files.xml":
         return 404, "text/plain", b"Not Found"

@@ -25,6 +25,7 @@ from .paging_servers import (
     aircall_empty_pages_forever,
     aircall_lying_total,
     aircall_same_page_whatever_the_query,
+    eightbyeight_creeping_one_new_per_page,
     eightbyeight_endless_new_pages,
     eightbyeight_ignores_n,
     hostile_server,
@@ -81,6 +82,11 @@ CASES = {
     "eightbyeight-new-full-pages-forever": Case(
         "eightbyeight", eightbyeight_endless_new_pages, 20 * 3 + 1,
         ("past its budget of 2 s", "options.max_partition_seconds"),
+        options={"max_partition_seconds": 2}, exact=False),
+    # One new recording per full page: progress, however slow, so again only the time budget ends it.
+    "eightbyeight-creeping-one-new-recording-per-page": Case(
+        "eightbyeight", eightbyeight_creeping_one_new_per_page, 20 * 3 + 1,
+        ("past its budget of 2 s", "options.max_partition_seconds", "records=50"),
         options={"max_partition_seconds": 2}, exact=False),
 }
 

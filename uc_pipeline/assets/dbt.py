@@ -22,6 +22,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from uc_pipeline.assets.extract import BACKFILL_POLICY, OWNERS
 from uc_pipeline.assets.partitions import day_key, partition_days
 from uc_pipeline.assets.resources import PipelineResource
+from uc_pipeline.dbt_exec import PARENT_ENV
 from uc_pipeline.dbt_project import dbt_project
 from uc_pipeline.providers import PROVIDER_IDS
 from uc_pipeline.settings import WINDOW_ENV, warehouse_path
@@ -145,9 +146,10 @@ def window_env(start: str | None = None, end: str | None = None) -> Iterator[Non
     runs, so the parse dagster-dbt hands over stays valid, whereas a new `--vars` value per
     partition makes dbt parse the whole project again (about 2 s of every run).
     """
-    saved = {name: os.environ.get(name) for name in WINDOW_ENV}
+    saved = {name: os.environ.get(name) for name in (*WINDOW_ENV, PARENT_ENV)}
     try:
-        _set_env(dict(zip(WINDOW_ENV, (start, end), strict=True)))
+        # And this process's pid, which `uc-dbt` checks is still its parent once it is guarded (dbt_exec.py).
+        _set_env({**dict(zip(WINDOW_ENV, (start, end), strict=True)), PARENT_ENV: str(os.getpid())})
         yield
     finally:
         _set_env(saved)

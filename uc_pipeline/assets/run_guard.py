@@ -23,8 +23,8 @@ All of it is bounded: after `HARD_EXIT_S` seconds the process exits whatever is 
 A run killed while none of its step processes is alive (between steps, or with the in-process
 executor) is marked failed by the `dead_run_reaper` sensor (`run_reaper.py`) instead; for it to judge
 runs on a run storage that several machines share, the run is tagged here with its machine's name.
-Not covered: dagster-dbt starts dbt without a hook for a parent-death signal, so dbt started by the
-in-process executor goes on when its run is killed; the multiprocess executor is the default.
+dbt itself is started through `uc-dbt` (`dbt_exec.py`), which dies with the process that started it:
+under the in-process executor that is what stops dbt when the run's process is killed.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from uc_pipeline.http.client import (
     LimiterError,
     MalformedResponseError,
     Quota,
+    QuotaSpentError,
     RateHeaderParser,
     RateHeaders,
     ResponseTooLargeError,
@@ -29,5 +30,5 @@ from uc_pipeline.http.paging import DEFAULT_MAX_PARTITION_SECONDS, PagingError, 
 __all__ = [
     "DEFAULT_MAX_PARTITION_SECONDS", "RATE_GROUP_EXTENSION", "ApiClient", "ApiError", "AuthError", "BadRequestError",
     "HttpSettings", "HttpStats", "LimiterError", "MalformedResponseError", "PagingError", "PagingGuard", "Quota",
-    "RateHeaderParser", "RateHeaders", "ResponseTooLargeError", "RetriesExhaustedError",
+    "QuotaSpentError", "RateHeaderParser", "RateHeaders", "ResponseTooLargeError", "RetriesExhaustedError",
 ]

@@ -46,6 +46,7 @@ from uc_pipeline.http.types import (
     HttpStats,
     MalformedResponseError,
     Quota,
+    QuotaSpentError,
     RateHeaderParser,
     RateHeaders,
     ResponseTooLargeError,
@@ -54,7 +55,8 @@ from uc_pipeline.http.types import (
 
 __all__ = [
     "RATE_GROUP_EXTENSION", "ApiClient", "ApiError", "AuthError", "BadRequestError", "HttpSettings", "HttpStats",
-    "LimiterError", "MalformedResponseError", "Quota", "RateHeaderParser", "RateHeaders", "ResponseTooLargeError",
+    "LimiterError", "MalformedResponseError", "Quota", "QuotaSpentError",
+    "RateHeaderParser", "RateHeaders", "ResponseTooLargeError",
     "RetriesExhaustedError",
 ]
 
@@ -223,6 +225,8 @@ class ApiClient(QuotaHooks):
                     f"base_url naming a website: {excerpt(content, self.redact, html=True)!r}"))
             return response
         if status == 429:
+            if call.daily_spent is not None:
+                raise call.daily_spent
             raise RetryableFailure(f"HTTP 429 ({call.throttle_source})", throttled=True)
         if status in RETRY_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))

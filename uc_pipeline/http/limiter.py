@@ -18,6 +18,13 @@ wait then stamps too early), its Postgres bucket needs psycopg 3 and psycopg_poo
 ships psycopg2 with dagster-postgres), and it has no shared "blocked until". What is left to write
 is two small tables and one transaction, below.
 
+A key may also have a daily quota (`Day`: at most `limit` requests per UTC day, counted in a pool that
+several rate groups may share, e.g. Zoom's Heavy and Resource-intensive APIs), as a provider that resets
+its budget at midnight UTC counts it. A slot is then taken only when both the window and the day have
+room; when the day's budget is spent, or a provider said so (a gate on the pool key), `acquire` raises
+`DailyQuotaSpent` at once instead of waiting for hours: the caller fails its partition, and a backfill
+resumes after the reset. The day is the UTC day of the store's clock.
+
 The store may fail under a run: a dropped connection is reopened with backoff (a few tries, then a
 `LimiterError` naming the store; the next request tries afresh, so one outage never poisons the
 process), and a stalled store (a statement past its timeout, see `limiter_store`) fails the
@@ -39,7 +46,8 @@ from typing import Any, TypeVar
 
 from uc_pipeline.http.limiter_store import Dialect, LimiterError, dialect_for, safe_url
 
-__all__ = ["Decision", "LimiterError", "SharedLimiter", "dialect_for", "get_limiter", "safe_url"]
+__all__ = ["DailyQuotaSpent", "Day", "Decision", "LimiterError", "SharedLimiter", "dialect_for", "get_limiter",
+           "safe_url"]
 
 log = logging.getLogger("uc_pipeline.http")
 T = TypeVar("T")
@@ -54,10 +62,41 @@ class Decision:
     wait_s: float
     reason: str = "quota"  # "quota" (window full) or the reason stored with a gate
     counted: int = 0  # with a slot: the slots of the key in the window, this one included
+    daily: bool = False  # no slot because the daily quota is spent (until now + wait_s)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A daily quota: at most `limit` requests per UTC day, counted under `key` (shared by every rate
+    group that names the same key)."""
+
+    key: str
+    limit: int
+
+
+class DailyQuotaSpent(Exception):
+    """The daily quota of `key` is spent until `until` (UNIX seconds): nothing more is sent before."""
+
+    def __init__(self, key: str, until: float, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.until = until
+        self.reason = reason
+
+
+def utc_day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts))
+
+
+def next_utc_midnight(ts: float) -> float:
+    return (int(ts) // 86400 + 1) * 86400.0
 
 
 class SharedLimiter:
     """Slots and gates of every key, in one store; safe for threads (one connection, one lock)."""
+
+    # Added to the store's clock for the daily quotas only: tests move the day on without waiting for it.
+    day_offset_s = 0.0
 
     def __init__(self, url: str, dialect: Dialect) -> None:
         self.url = url
@@ -149,11 +188,17 @@ class SharedLimiter:
             with contextlib.suppress(Exception):  # it is gone either way
                 con.close()
 
-    def try_acquire(self, key: str, limit: int, window_s: float, stale_s: float) -> Decision:
-        """Take a slot of `key` now if the gate is open and fewer than `limit` slots are in the window."""
+    def try_acquire(self, key: str, limit: int, window_s: float, stale_s: float, day: Day | None = None) -> Decision:
+        """Take a slot of `key` now if the gate is open and fewer than `limit` slots are in the window
+        (and, with `day`, its pool's gate is open and the day's budget has room)."""
         q = self._dialect.sql
         def work(cur: Any) -> Decision:
             now = self._dialect.now(cur)
+            if day is not None:
+                cur.execute(q("SELECT until_ts, reason FROM uc_rate_gates WHERE key = ?"), (day.key,))
+                gate = cur.fetchone()
+                if gate and gate[0] > now:
+                    return Decision(None, gate[0] - now, gate[1], daily=True)
             cur.execute(q("SELECT until_ts, reason FROM uc_rate_gates WHERE key = ?"), (key,))
             gate = cur.fetchone()
             if gate and gate[0] > now:
@@ -167,6 +212,10 @@ class SharedLimiter:
             cur.execute(q("SELECT COUNT(*) FROM uc_rate_slots WHERE key = ?"), (key,))
             used = int(cur.fetchone()[0])
             if used < limit:
+                if day is not None and not self._take_day(cur, day, now):
+                    until = next_utc_midnight(now + self.day_offset_s) - self.day_offset_s
+                    return Decision(None, until - now, f"the daily quota of {day.limit} requests is spent",
+                                    daily=True)
                 cur.execute(q("INSERT INTO uc_rate_slots (key, ts, inflight) VALUES (?, ?, 1) RETURNING id"),
                             (key, now))
                 return Decision(int(cur.fetchone()[0]), 0.0, counted=used + 1)
@@ -180,6 +229,31 @@ class SharedLimiter:
             return Decision(None, (row[0] + window_s - now) if row else window_s)
 
         return self._run(key, work)
+
+    def _take_day(self, cur: Any, day: Day, now: float) -> bool:
+        """Count one request in today's budget of `day.key`; False when it is spent. One statement, so
+        rate groups sharing the pool (each under its own key's lock) never count past the limit."""
+        q = self._dialect.sql
+        today = utc_day(now + self.day_offset_s)
+        cur.execute(q("INSERT INTO uc_rate_days (key, day, used) VALUES (?, ?, 1) ON CONFLICT (key, day) DO UPDATE "
+                      "SET used = uc_rate_days.used + 1 WHERE uc_rate_days.used < ? RETURNING used"),
+                    (day.key, today, day.limit))
+        row = cur.fetchone()
+        if row is not None and int(row[0]) == 1:
+            # The day's first request: the days before it are of no more use.
+            cur.execute(q("DELETE FROM uc_rate_days WHERE key = ? AND day < ?"), (day.key, today))
+        return row is not None
+
+    def day_used(self, day_key: str) -> int:
+        """Requests counted today in the daily pool `day_key`."""
+        q = self._dialect.sql
+        def work(cur: Any) -> int:
+            today = utc_day(self._dialect.now(cur) + self.day_offset_s)
+            cur.execute(q("SELECT used FROM uc_rate_days WHERE key = ? AND day = ?"), (day_key, today))
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+
+        return self._run(day_key, work)
 
     def release(self, key: str, slot: int) -> None:
         """The response of `slot` arrived (or the request failed): its window starts now."""
@@ -218,13 +292,17 @@ class SharedLimiter:
         window_s: float,
         *,
         stale_s: float,
+        day: Day | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> Decision:
-        """Wait until `key` has room, then take a slot; its id (`slot`) is for `release`."""
+        """Wait until `key` has room, then take a slot; its id (`slot`) is for `release`. A spent daily
+        quota raises `DailyQuotaSpent` instead of waiting."""
         while True:
-            decision = self.try_acquire(key, limit, window_s, stale_s)
+            decision = self.try_acquire(key, limit, window_s, stale_s, day)
             if decision.slot is not None:
                 return decision
+            if decision.daily:
+                raise DailyQuotaSpent(day.key if day else key, time.time() + decision.wait_s, decision.reason)
             if decision.reason == "quota":
                 log.debug("[%s] quota of %d per %gs in use; next slot in %.3fs", key, limit, window_s,
                           decision.wait_s)
@@ -238,6 +316,7 @@ class SharedLimiter:
         def work(cur: Any) -> None:
             cur.execute(q("DELETE FROM uc_rate_slots WHERE key LIKE ?"), (key_prefix + "%",))
             cur.execute(q("DELETE FROM uc_rate_gates WHERE key LIKE ?"), (key_prefix + "%",))
+            cur.execute(q("DELETE FROM uc_rate_days WHERE key LIKE ?"), (key_prefix + "%",))
 
         self._run(key_prefix, work)
 

@@ -33,6 +33,9 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS uc_rate_slots_key_ts ON uc_rate_slots (key, ts)",
     "CREATE TABLE IF NOT EXISTS uc_rate_gates (key TEXT PRIMARY KEY, until_ts DOUBLE PRECISION NOT NULL, "
     "reason TEXT NOT NULL)",
+    # Daily quotas: requests counted per (daily pool key, UTC day 'YYYY-MM-DD').
+    "CREATE TABLE IF NOT EXISTS uc_rate_days (key TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL, "
+    "PRIMARY KEY (key, day))",
 )
 
 # Seconds. A limiter statement takes milliseconds; waiting longer than this means the store is stalled.

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 import httpx
 
-from uc_pipeline.http.limiter import SharedLimiter
+from uc_pipeline.http.limiter import DailyQuotaSpent, Day, SharedLimiter
 from uc_pipeline.http.redact import SECRETS
 from uc_pipeline.http.retry import reset_wait, throttle_wait, with_retry_after
-from uc_pipeline.http.types import HttpStats, Quota, RateHeaderParser, RateHeaders
+from uc_pipeline.http.types import HttpStats, Quota, QuotaSpentError, RateHeaderParser, RateHeaders
 
 log = logging.getLogger("uc_pipeline.http")
 RATE_GROUP_EXTENSION = "uc_rate_group"
@@ -27,6 +28,7 @@ class Call:
     group: str
     slots: dict[int, tuple[str, int, int]] = field(default_factory=dict)
     throttle_source: str = ""
+    daily_spent: QuotaSpentError | None = None  # a 429 said the daily quota is spent
 
 
 class QuotaHooks:
@@ -60,6 +62,23 @@ class QuotaHooks:
     def _key(self, group: str) -> str:
         return f"{self.connection_id}/{group}"
 
+    def _day(self, group: str, quota: Quota) -> Day | None:
+        if quota.per_day is None:
+            return None
+        return Day(f"{self.connection_id}/day/{quota.day_pool or group}", quota.per_day)
+
+    def _spent(self, group: str, quota: Quota, until: float, source: str) -> QuotaSpentError:
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(until))
+        error = QuotaSpentError(
+            self.redact(f"[{self.connection_id}] daily quota spent until {when} (rate group {group!r}, "
+                        f"{quota.per_day if quota.per_day is not None else 'the provider'}'s "
+                        f"requests per UTC day; {source}). Nothing more is sent before then: this partition "
+                        f"failed with nothing landed and keeps its previous file. Re-run it (a backfill "
+                        f"resumes) after {when}, or raise the connection's daily quota if its plan allows more."),
+            connection_id=self.connection_id, status=429)
+        error.until = until
+        return error
+
     def _on_request(self, request: httpx.Request) -> None:
         # Whatever credential an auth flow puts on the wire (a bearer token obtained at run time, a
         # client's Basic pair) is redacted from then on, whichever provider and flow it came from.
@@ -69,7 +88,11 @@ class QuotaHooks:
         group = request.extensions.get(RATE_GROUP_EXTENSION) or call.group
         quota = self._quota(group)
         key = self._key(group)
-        taken = self._limiter.acquire(key, quota.requests, quota.per_seconds, stale_s=self._stale_s)
+        try:
+            taken = self._limiter.acquire(key, quota.requests, quota.per_seconds, stale_s=self._stale_s,
+                                          day=self._day(group, quota))
+        except DailyQuotaSpent as exc:
+            raise self._spent(group, quota, exc.until, exc.reason) from None
         call.slots[id(request)] = (key, taken.slot, taken.counted)
         with self._stats_lock:
             self.stats.requests += 1
@@ -86,6 +109,14 @@ class QuotaHooks:
         if response.status_code == 429:
             with self._stats_lock:
                 self.stats.throttled += 1
+            day = self._day(group, quota)
+            if info.daily_reset_at is not None and day is not None:
+                # The provider's day is spent (another app of the account, or a smaller plan): every process
+                # stops sending to the pool until its reset, and this request fails without a retry.
+                self._limiter.block(day.key, info.daily_reset_at - time.time(), "the provider's daily quota is spent")
+                call.daily_spent = self._spent(group, quota, info.daily_reset_at,
+                                               "the provider answered 429 with its daily limit")
+                return
             wait, source = throttle_wait(info, quota, self.connection_id)
             blocked = self._limiter.block(key, wait, f"HTTP 429 from the provider ({source})")
             call.throttle_source = f"{source}; every process pauses {blocked:.2f}s on {key}"

@@ -21,6 +21,10 @@ class Quota:
     per_seconds: float
     penalty_seconds: float | None = None
     default_throttle_wait_s: float | None = None
+    # A daily quota on top of the window: at most `per_day` requests per UTC day, counted in the pool
+    # `day_pool` (rate groups naming the same pool share one budget; None: the group's own).
+    per_day: int | None = None
+    day_pool: str | None = None
 
     @property
     def throttle_wait_s(self) -> float:
@@ -41,6 +45,8 @@ class RateHeaders:
     reset_at: float | None = None  # UNIX seconds when the window resets
     retry_after: float | None = None  # seconds to wait (429 / 503)
     window: float | None = None  # window length in seconds
+    # A 429 of a spent daily quota: UNIX seconds when it resets (the partition fails until then).
+    daily_reset_at: float | None = None
 
 
 RateHeaderParser = Callable[[httpx.Response], RateHeaders]
@@ -110,6 +116,13 @@ class RetriesExhaustedError(ApiError):
 
 class MalformedResponseError(ApiError):
     """The provider answered 2xx with a body that cannot be parsed; not retried."""
+
+
+class QuotaSpentError(ApiError):
+    """A daily quota is spent until `until` (UNIX seconds): not retried; the partition fails, nothing
+    landed, and re-running it after that time (a backfill resuming) succeeds."""
+
+    until: float | None = None
 
 
 class ResponseTooLargeError(ApiError):

@@ -1,6 +1,6 @@
 """RingCentral extraction: the company call log (`GET /restapi/v1.0/account/~/call-log`,
 `view=Detailed`, `perPage=1000`, or the connection's `options.per_page`) of one UTC window,
-following `navigation.nextPage.uri`.
+following `navigation.nextPage.uri` (its page number, with this window's own query).
 
 Owns the RingCentral source (`SOURCE`): OAuth through `auth.RingCentralAuth`, the
 Heavy ("default") and Auth ("auth") rate groups and the parser of their `X-Rate-Limit-*` and
@@ -9,8 +9,8 @@ verbatim keyed by its `id`. The call log is served newest first, so records that
 paging push older ones onto the next page: a record may be seen twice (the landing zone keeps the
 last), never skipped. The largest `paging.totalElements` of the pages is the reported total (calls
 logged while paging raise it). Every page goes through a `PagingGuard`: a page announcing another
-with no record not seen before, a next page already read, more pages than `totalElements` justifies
-or more distinct records than it reports fail the partition.
+with no record not seen before (an empty one included), a next page already read, more pages than
+`totalElements` justifies or more distinct records than it reports fail the partition.
 """
 
 from __future__ import annotations
@@ -64,10 +64,6 @@ def parse_retry_after(text: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def _page_key(url: httpx.URL) -> tuple[str, tuple[tuple[str, str], ...]]:
-    return url.path, tuple(sorted(url.params.multi_items()))
 
 
 def rate_headers(response: httpx.Response, penalty_s: float | None = None) -> RateHeaders:
@@ -132,25 +128,24 @@ class RingCentralSource(ProviderSource):
     def records(self, stream: str, window: Window, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
         if stream != STREAM:
             raise ValueError(f"ringcentral has no stream {stream!r}; streams: {sorted(self.streams)}")
-        url: str = CALL_LOG_PATH
-        params: dict[str, str] | None = {"dateFrom": iso_ms(window.start), "dateTo": iso_ms(window.end),
-                                         "view": "Detailed", "perPage": str(self._per_page)}
-        fetched: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        query = {"dateFrom": iso_ms(window.start), "dateTo": iso_ms(window.end), "view": "Detailed",
+                 "perPage": str(self._per_page)}
+        url = CALL_LOG_PATH
+        page = 1
+        fetched: set[int] = set()
         guard = PagingGuard(self.title, self.connection, stream, window, remedy=REMEDY)
         outside, top_total = 0, None
         while True:
-            body, requested = self._page(url, params)
-            fetched.add(_page_key(requested))
+            body = self._page(url, {**query, "page": str(page)})
+            fetched.add(page)
             stats.pages += 1
             records, paging, next_uri = self._check_page(body, url)
-            cursor = f"page={paging.get('page', stats.pages)} perPage={self._per_page}"
+            cursor = f"page={page} perPage={self._per_page}"
             total = paging.get("totalElements")
             if isinstance(total, int) and not isinstance(total, bool) and total >= 0:
                 # Calls logged while paging raise totalElements on later pages: the largest figure counts.
                 top_total = max(top_total or 0, total)
                 cursor += f" totalElements={total}"
-            if next_uri is not None and not records:
-                raise self._malformed(url, "a page with no records announces a next page")
             guard.page((record["id"] for record in records), cursor, more=next_uri is not None)
             if top_total is not None:
                 guard.pages_justified(top_total, self._per_page, stats.pages, cursor)
@@ -164,12 +159,12 @@ class RingCentralSource(ProviderSource):
                 yield record["id"], record
             if next_uri is None:
                 break
-            url, params = self._follow(next_uri, url, fetched), None
+            page = self._next_page(next_uri, url, fetched, guard, cursor)
         stats.reported_total = top_total
         if outside:
             stats.notes.append(f"{outside} record(s) outside the window were left to their own day")
 
-    def _page(self, url: str, params: dict[str, str] | None) -> tuple[Any, httpx.URL]:
+    def _page(self, url: str, params: dict[str, str]) -> Any:
         try:
             response = self._client.get(url, params=params)
         except TokenGrantError:
@@ -180,7 +175,7 @@ class RingCentralSource(ProviderSource):
                 "administrator of this account and that the app has the ReadCallLog permission.",
                 connection_id=exc.connection_id, status=exc.status,
             ) from None
-        return self._client.parse_json(response), response.request.url
+        return self._client.parse_json(response)
 
     def _check_page(self, body: Any, url: str) -> tuple[list[Record], dict[str, Any], str | None]:
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
@@ -209,14 +204,19 @@ class RingCentralSource(ProviderSource):
             raise self._malformed(url, f"record {record['id']} has a startTime without a time zone {raw!r}")
         return value
 
-    def _follow(self, next_uri: str, current: str, fetched: set[tuple[str, tuple[tuple[str, str], ...]]]) -> str:
+    def _next_page(self, next_uri: str, current: str, fetched: set[int], guard: PagingGuard, cursor: str) -> int:
+        """The page number `navigation.nextPage.uri` names. Only that is taken from the link: the next
+        request repeats this partition's own query, so a link that drops or changes the date filter
+        (the whole account's call log) cannot widen what is paged through."""
         target = httpx.URL(next_uri)
         if (target.scheme, target.host, target.port) != (self._origin.scheme, self._origin.host, self._origin.port):
-            # The link would carry our Bearer token to another host.
             raise self._malformed(current, f"`navigation.nextPage.uri` leaves {self._origin.host}: {target.host}")
-        if _page_key(target) in fetched:
-            raise self._malformed(current, "`navigation.nextPage.uri` points back at a page already read")
-        return next_uri
+        raw = target.params.get("page", "")
+        if not raw.isdigit() or int(raw) < 1:
+            raise self._malformed(current, f"`navigation.nextPage.uri` names no page number (page={raw!r})")
+        if int(raw) in fetched:
+            raise guard.fail(f"`navigation.nextPage.uri` points back at page {raw}, already read", cursor)
+        return int(raw)
 
     def _malformed(self, url: str, problem: str) -> MalformedResponseError:
         where = httpx.URL(url).copy_with(query=None)

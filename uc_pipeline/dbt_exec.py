@@ -1,0 +1,88 @@
+"""`uc-dbt`: dbt, made to die with the process that started it. The `dbt_executable` of the Dagster
+code location's `DbtCliResource`.
+
+Why: a run killed with SIGKILL (`kill -9`, the OOM killer) cannot stop what it started, and
+dagster-dbt starts dbt without any hook for it. Under the multiprocess executor the step process
+outlives the run's process and stops dbt (`assets/run_guard.py`); under the in-process executor
+(`-c deploy/in_process.yaml`) the run's process *is* the step, and dbt went on writing the warehouse
+and holding its DuckDB lock. So this small program asks Linux for a parent-death signal
+(`prctl(PR_SET_PDEATHSIG, SIGKILL)`) and then replaces itself with the real dbt (`os.execv`): the
+setting survives `execve` (dbt is not set-user-ID), so dbt gets SIGKILL the moment its parent ends.
+
+Pitfalls, from the man page (https://dyn.manpages.debian.org/unstable/manpages-dev/PR_SET_PDEATHSIG.2const):
+- The "parent" is the *thread* that created the process: the signal comes when that thread ends, even
+  if the rest of the process lives on. dagster-dbt starts dbt (`subprocess.Popen`) in the thread that
+  runs the step, which then reads dbt's output until dbt ends, so that thread outlives dbt; a caller
+  that starts `uc-dbt` from a short-lived thread would see dbt killed when that thread returns.
+- A parent that dies before the `prctl` call sends nothing. The process starting dbt names itself in
+  `UC_DBT_PARENT_PID` (`assets/dbt.py` does); when this process's parent is no longer that pid, it
+  exits at once rather than run dbt orphaned.
+- The setting is not inherited across `fork`: processes that dbt itself starts are not covered.
+  dbt-duckdb runs models on threads of the dbt process and starts none for `dbt build`.
+
+The real dbt is `UC_DBT_EXECUTABLE` when set, else the `dbt` beside this Python, else `dbt` on PATH.
+Linux only: elsewhere dbt runs unguarded.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_ENV = "UC_DBT_PARENT_PID"
+EXECUTABLE_ENV = "UC_DBT_EXECUTABLE"
+ORPHANED_EXIT = 70  # EX_SOFTWARE, as the run guard's step processes
+
+
+def real_dbt() -> str:
+    """The dbt program this wrapper runs."""
+    explicit = os.environ.get(EXECUTABLE_ENV)
+    if explicit:
+        return shutil.which(explicit) or explicit
+    beside = Path(sys.executable).parent / "dbt"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if found is None:
+        raise SystemExit("uc-dbt: no dbt found beside this Python nor on PATH; install dbt-duckdb "
+                         f"(`pip install -e .`) or name the dbt to run in {EXECUTABLE_ENV}")
+    return found
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+    """Ask Linux to send `sig` to this process when the thread that started it ends; False where
+    that is not available (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(sig), 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"prctl(PR_SET_PDEATHSIG) failed: {os.strerror(errno)}")
+    return True
+
+
+def parent_gone() -> bool:
+    """Whether the process that named itself in `UC_DBT_PARENT_PID` is no longer this one's parent."""
+    expected = os.environ.get(PARENT_ENV, "")
+    return expected.isdigit() and os.getppid() != int(expected)
+
+
+def main() -> None:
+    """Set the parent-death signal, then become the real dbt with the same arguments."""
+    dbt = real_dbt()
+    guarded = die_with_parent()
+    if guarded and parent_gone():
+        # Checked after prctl: a parent dying from here on is covered by the signal.
+        sys.stderr.write(f"uc-dbt: the process that started dbt (pid {os.environ[PARENT_ENV]}) has ended; "
+                         "dbt is not run\n")
+        raise SystemExit(ORPHANED_EXIT)
+    os.execv(dbt, [dbt, *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()
