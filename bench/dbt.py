@@ -7,8 +7,13 @@ built a second time from the same warehouse with the window in `--vars`, which s
 that every new `--vars` value forces costs. Each timing says how much CPU the host (a virtual machine's
 hypervisor) took meanwhile, since that makes the same run vary.
 
+With `--object-store` the full build is timed a second time with the landing zone in an S3 bucket
+(`UC_LANDING_URL=s3://…`, moto's S3-compatible server on a loopback port, started here), read by dbt
+through DuckDB's httpfs, and compared with the local one.
+
     python bench/dbt.py --calls 1000000            # about 1M calls over 30 days
     python bench/dbt.py --calls 10000000 --days 60 # 10M
+    python bench/dbt.py --calls 200000 --object-store
 """
 
 from __future__ import annotations
@@ -69,11 +74,12 @@ def stolen_since(ticks: tuple[int, int]) -> str:
     return f"host took {stolen / total:.0%} of the CPU" if total > 0 else "CPU steal unknown"
 
 
-def dbt(args: list[str], data_dir: Path, target: Path, window: tuple[str, str] | None = None) -> tuple[float, str]:
+def dbt(args: list[str], data_dir: Path, target: Path, window: tuple[str, str] | None = None,
+        extra_env: dict[str, str] | None = None) -> tuple[float, str]:
     """Run the dbt CLI, with the partition `window` (first day, last day) in the environment as Dagster
     sets it; returns its wall time, and as text the CPU time it used (steadier than the wall time where
     the host takes CPU away) and how much CPU the host took meanwhile."""
-    env = {**os.environ, "DO_NOT_TRACK": "1", "UC_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "DO_NOT_TRACK": "1", "UC_DATA_DIR": str(data_dir), **(extra_env or {})}
     for name in WINDOW_ENV:
         env.pop(name, None)
     if window:
@@ -157,6 +163,39 @@ def daily_with_vars(daily: list[str], window: tuple[str, str], data_dir: Path, t
     return dbt([*daily, "--vars", as_vars], data_dir, target)
 
 
+def object_store_full_build(data_dir: Path, target: Path) -> tuple[float, str, int, float]:
+    """The full build again from a fresh warehouse, the landing zone (as it is now) uploaded to an S3
+    bucket on a loopback server; returns its time, CPU text, uc_call rows and the upload's seconds.
+    The local warehouse is put back afterwards."""
+    import pyarrow.fs as pafs
+
+    sys.path.insert(0, str(REPO))
+    from tests.s3_server import isolated_env, moto_server, new_landing
+    from uc_pipeline.landing_store import open_store
+
+    local = data_dir / "warehouse.duckdb"
+    aside = data_dir / "warehouse.local.duckdb"
+    shutil.move(local, aside)
+    saved = dict(os.environ)
+    try:
+        with moto_server() as endpoint:
+            env = isolated_env(new_landing(endpoint))
+            os.environ.update(env)
+            store = open_store(env["UC_LANDING_URL"])
+            started = time.perf_counter()
+            pafs.copy_files(str(data_dir / "landing"), store.root, destination_filesystem=store.fs)
+            upload_s = time.perf_counter() - started
+            dbt(["parse"], data_dir, target, extra_env=env)
+            seconds, cpu = dbt(["build"], data_dir, target, extra_env=env)
+            rows = uc_call_rows(data_dir)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        local.unlink(missing_ok=True)
+        shutil.move(aside, local)
+    return seconds, cpu, rows, upload_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=1_000_000, help="approximate number of calls (all providers)")
@@ -167,6 +206,8 @@ def main() -> None:
                         help="calls per provider of the sandbox template day (copies make up the rest)")
     parser.add_argument("--data-dir", type=Path, help="where to write (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir")
+    parser.add_argument("--object-store", action="store_true",
+                        help="also time the full build with the landing zone in an S3 bucket on loopback")
     parser.add_argument("--reuse", action="store_true",
                         help="time dbt on the landing zone already in --data-dir (skip generating it)")
     args = parser.parse_args()
@@ -194,10 +235,18 @@ def main() -> None:
         try:
             dbt(["parse"], data_dir, target)
             full, full_cpu = dbt(["build"], data_dir, target)
+            full_split = _split(target, "full")
+            remote = object_store_full_build(data_dir, target) if args.object_store else None
+            if remote:
+                dbt(["parse"], data_dir, target)  # back to the local landing zone's parse
         finally:
             land_held(held)
         print(f"uc_call rows after the full build: {uc_call_rows(data_dir)}")
-        print(f"full dbt build (every day but {last_day}): {full:.1f}s ({_split(target, 'full')}; {full_cpu})")
+        print(f"full dbt build (every day but {last_day}): {full:.1f}s ({full_split}; {full_cpu})")
+        if remote:
+            seconds, cpu, rows, upload_s = remote
+            print(f"full dbt build with the landing zone in S3 (loopback moto server, uploaded in {upload_s:.1f}s): "
+                  f"{seconds:.1f}s, {seconds / full:.2f}x local ({cpu}); uc_call rows: {rows}")
         window = (str(last_day), str(last_day))
         # as Dagster's daily partition runs it (unit tests are left to CI)
         daily = ["build", "--select", "tag:partitioned", "--exclude-resource-type", "unit_test"]

@@ -8,7 +8,10 @@ Per provider it reports:
   the sandbox counted them, duplicate records removed at landing and pages fetched twice;
 - memory: the peak RSS of a process extracting one partition of about `--volumes` records each (the
   sandbox's daily volume is sized so that the partition lands that many records; quota lifted, so this
-  measures memory, not waiting), read from that process's own `VmHWM` (goal: flat).
+  measures memory, not waiting), read from that process's own `VmHWM` (goal: flat);
+- landing (`--object-store`): the landing zone's own throughput, the same partitions of
+  `--landing-records` records written to a local folder and to an S3 bucket (moto's S3-compatible
+  server on a loopback port, started here: its Python server, not S3, bounds the upload), best of 3.
 
 Run from the repository root: `python bench/extract.py --quick` (under 2 minutes) or
 `python bench/extract.py` (30 days; 10k vs 1M records). See bench/README.md.
@@ -212,6 +215,59 @@ def _child(conn_file: str, connection_id: str, stream: str, day: str, data_dir: 
                       "seconds": round(time.monotonic() - started, 1), "peak_rss_mb": round(peak_kb / 1024, 1)}))
 
 
+def _landing_records(count: int):
+    """Records shaped like a call-log entry (~600 bytes of JSON each), with a few ids repeated."""
+    for i in range(count):
+        yield str(i - 1 if i % 500 == 499 else i), {
+            "id": i, "sessionId": f"s{i:012d}", "startTime": "2026-01-01T10:00:00.000Z", "duration": i % 900,
+            "direction": "Inbound" if i % 2 else "Outbound", "result": "Accepted",
+            "from": {"phoneNumber": f"+1555{i % 10_000_000:07d}", "name": f"Caller {i}"},
+            "to": {"phoneNumber": "+15550000000", "name": "Support"}, "legs": [{"action": "Phone Call"}] * 3,
+            "note": "x" * 300,
+        }
+
+
+def _time_landing(data_dir: Path, records: int, partitions: int) -> tuple[float, int]:
+    """Best of three: seconds to land `partitions` partitions of `records` records, and bytes landed."""
+    from uc_pipeline.landing import write_partition
+
+    start = datetime.combine(MEMORY_DAY, dtime(0), tzinfo=UTC)
+    best, size = math.inf, 0
+    for _ in range(3):
+        started = time.perf_counter()
+        size = 0
+        for p in range(partitions):
+            landed = write_partition(data_dir, "ringcentral", "call_log", f"bench-{p}", MEMORY_DAY,
+                                     _landing_records(records), window_start=start,
+                                     window_end=start + timedelta(days=1), extracted_at=start)
+            size += landed.bytes
+        best = min(best, time.perf_counter() - started)
+    return best, size
+
+
+def landing_throughput(records: int, partitions: int) -> dict[str, Any]:
+    """Land the same partitions locally, then in a bucket of a loopback S3 server; records/s of each."""
+    from tests.s3_server import isolated_env, moto_server, new_landing
+
+    saved = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="uc-bench-landing-") as tmp:
+        os.environ.pop("UC_LANDING_URL", None)
+        local_s, size = _time_landing(Path(tmp) / "local", records, partitions)
+        try:
+            with moto_server() as endpoint:
+                os.environ.clear()
+                os.environ.update(isolated_env(new_landing(endpoint)))
+                remote_s, _ = _time_landing(Path(tmp) / "remote", records, partitions)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    total = records * partitions
+    return {"phase": "landing", "partitions": partitions, "records_per_partition": records,
+            "mb_landed": round(size / 1e6, 1), "local_s": round(local_s, 2), "object_store_s": round(remote_s, 2),
+            "local_records_per_s": round(total / local_s), "object_store_records_per_s": round(total / remote_s),
+            "object_store_over_local_throughput": round(local_s / remote_s, 3)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--providers", default=",".join(PROVIDER_IDS), help="comma-separated provider ids")
@@ -227,6 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--quick", action="store_true",
                         help="7 days x 300 calls; memory at 10k vs 100k records on ringcentral (1,000 per page)")
+    parser.add_argument("--object-store", action="store_true",
+                        help="also compare the landing zone's throughput: local folder vs an S3 bucket on loopback")
+    parser.add_argument("--landing-records", type=int, default=100_000,
+                        help="records per partition of the --object-store comparison (default 100000)")
+    parser.add_argument("--landing-partitions", type=int, default=4,
+                        help="partitions of the --object-store comparison (default 4)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--child", nargs=6, metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -240,7 +302,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(providers) - set(PROVIDER_IDS)
     if unknown:
         parser.error(f"unknown provider(s) {sorted(unknown)}; known: {', '.join(PROVIDER_IDS)}")
-    results: dict[str, list[dict[str, Any]]] = {"backfill": [], "memory": []}
+    results: dict[str, list[dict[str, Any]]] = {"backfill": [], "memory": [], "landing": []}
+    if args.object_store:
+        row = landing_throughput(args.landing_records, args.landing_partitions)
+        results["landing"].append(row)
+        print(json.dumps(row), flush=True)
     if not args.skip_backfill:
         for provider in providers:
             row = backfill(provider, args.days, args.calls_per_day, args.workers, args.quota_scale)

@@ -66,11 +66,13 @@ def _day(text: str) -> date:
 
 def _publish(args: argparse.Namespace) -> int:
     from uc_pipeline.serving import publish_snapshot
-    from uc_pipeline.settings import serving_path, warehouse_path
+    from uc_pipeline.settings import landing_url, serving_path, serving_url, warehouse_path
 
     base = Path(args.data_dir).resolve()
-    snap = publish_snapshot(warehouse_path(base), serving_path(base))
-    print(f"published {snap.path} ({len(snap.tables)} tables, {snap.bytes:,} bytes)")
+    snap = publish_snapshot(warehouse_path(base), serving_path(base), publish_url=serving_url(base),
+                            landing_url=landing_url(base))
+    print(f"published {snap.path} ({len(snap.tables)} tables, {snap.bytes:,} bytes)"
+          + (f"; uploaded to {snap.url}" if snap.url else ""))
     return 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from uc_pipeline.settings import DBT_PROJECT_DIR, data_dir
+from uc_pipeline.settings import DBT_PROJECT_DIR, data_dir, landing_url
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 # The dbt installed beside this Python, so that a virtualenv works without being activated (e.g.
@@ -66,12 +66,12 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
     or parsed for another data directory.
 
     Each dbt run starts from this parse (dagster-dbt copies it), and dbt keeps it only when the
-    profile's environment, i.e. `UC_DATA_DIR`, is what it was: else every run parses the whole
-    project again (about 2 s).
+    profile's environment, i.e. `UC_DATA_DIR` and the landing zone's URL, is what it was: else every run
+    parses the whole project again (about 2 s).
     """
     manifest = project.manifest_path
     parsed_for = manifest.parent / "uc_data_dir.txt"
-    current = str(data_dir())
+    current = f"{data_dir()}\n{landing_url()}"
     if (
         project.preparer.using_dagster_dev()
         or not manifest.exists()

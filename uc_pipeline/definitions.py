@@ -1,7 +1,8 @@
 """The Dagster code location: every asset, check, resource, job, schedule and sensor of uc-pipeline.
 
 Loaded by `workspace.yaml` (and `dagster dev` in the repository root). Paths come from the
-environment (`UC_DATA_DIR`, `UC_CONNECTIONS_FILE`, `UC_LIMITER_URL`, `UC_CELERY_CONFIG`); see the README.
+environment (`UC_DATA_DIR`, `UC_CONNECTIONS_FILE`, `UC_LIMITER_URL`, `UC_LANDING_URL`, `UC_CELERY_CONFIG`); see
+the README.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from uc_pipeline.assets.schedules import build_daily_job, build_daily_schedule, 
 from uc_pipeline.assets.serving import build_serving_assets
 from uc_pipeline.assets.snapshots import SNAPSHOT_JOB, build_snapshot_assets
 from uc_pipeline.dbt_project import DBT_EXECUTABLE, ensure_manifest, project_for
-from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, connections_file, data_dir
+from uc_pipeline.settings import (
+    CONNECTIONS_FILE_ENV,
+    DATA_DIR_ENV,
+    LANDING_URL_ENV,
+    connections_file,
+    data_dir,
+    landing_url,
+)
 
 
 def build_definitions() -> dg.Definitions:
@@ -30,6 +38,8 @@ def build_definitions() -> dg.Definitions:
     # Absolute paths, so the dbt subprocess (which inherits the environment) resolves the same ones.
     os.environ[DATA_DIR_ENV] = str(data_dir())
     os.environ.setdefault(CONNECTIONS_FILE_ENV, str(connections_file()))
+    if os.environ.get(LANDING_URL_ENV):
+        os.environ[LANDING_URL_ENV] = landing_url()  # absolute, no trailing slash: dbt reads it as is
     project = project_for(data_dir())
     ensure_manifest(project)
 

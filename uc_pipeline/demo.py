@@ -40,7 +40,14 @@ from uc_pipeline.report_data import (
     window_figures,
 )
 from uc_pipeline.report_leaders import AgentLine, QueueLine, top_agents, top_queues
-from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, DEMO_CALLS_PER_DAY, serving_path
+from uc_pipeline.settings import (
+    CONNECTIONS_FILE_ENV,
+    DATA_DIR_ENV,
+    DEMO_CALLS_PER_DAY,
+    landing_url,
+    serving_path,
+    serving_url,
+)
 
 LOCAL_INSTANCE_YAML = """\
 # Local Dagster instance of the demo (embedded SQLite storage). Production uses the repository's
@@ -266,9 +273,10 @@ def run_demo(data_dir: Path, days: int = 7, calls_per_day: int = DEMO_CALLS_PER_
     _summary(console, data_dir, start, end)
     paths = [
         ("connections", f"{data_dir / 'connections.yaml'} (the sandbox's; `uc-pipeline dev` serves it again)"),
-        ("landing zone", str(data_dir / "landing")),
+        ("landing zone", landing_url(data_dir)),
         ("warehouse", f"{data_dir / 'warehouse.duckdb'} (written by dbt only)"),
         ("serving", f"{serving_path(data_dir)} (open this one: duckdb -readonly {serving_path(data_dir)})"),
+        *[("published", f"{url} (README: Beyond one machine)") for url in [serving_url(data_dir)] if url],
         ("KPI picture", f"{data_dir / 'reports' / 'kpi_last_30_days.png'} (same days; figures in .json beside it)"),
         ("Dagster UI", f"uc-pipeline dev --data-dir {data_dir} --calls-per-day {calls_per_day}"),
     ]

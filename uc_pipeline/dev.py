@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from uc_pipeline.assets.schedules import AUTOMATION_ENV
+from uc_pipeline.landing import landed_days
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, REPO_DIR
 
 GENERATED_HEADER = "# Generated for the uc-pipeline sandbox"
@@ -49,13 +50,7 @@ class DevError(RuntimeError):
 
 def first_landed_day(data_dir: Path) -> date | None:
     """The earliest `date=` partition in the landing zone, or None when nothing is landed yet."""
-    days = []
-    for folder in (data_dir / "landing").glob("*/*/connection=*/date=*"):
-        try:
-            days.append(date.fromisoformat(folder.name.removeprefix("date=")))
-        except ValueError:
-            continue
-    return min(days, default=None)
+    return min(landed_days(data_dir), default=None)
 
 
 def history_start(data_dir: Path, today: date | None = None) -> date:

@@ -1,11 +1,14 @@
 """The landing zone: one Parquet file per (provider, stream, connection, day), written atomically.
 
 Layout and columns are the contract in ARCHITECTURE.md:
-`<data_dir>/landing/<provider>/<stream>/connection=<id>/date=<YYYY-MM-DD>/part.parquet` with
-`_connection_id, _window_start, _window_end, _extracted_at, _record_id, _record`. Directory streams
-(agents, queues, lines, contacts) are snapshots: `snapshot=<YYYYMMDDTHHMMSSZ>` in place of `date=`.
+`<landing>/<provider>/<stream>/connection=<id>/date=<YYYY-MM-DD>/part.parquet` with
+`_connection_id, _window_start, _window_end, _extracted_at, _record_id, _record`. `<landing>` is
+`UC_LANDING_URL`: a local folder (default `<data_dir>/landing`) or an object store (`s3://bucket/prefix`),
+reached through landing_store.py. Directory streams (agents, queues, lines, contacts) are snapshots:
+`snapshot=<YYYYMMDDTHHMMSSZ>` in place of `date=`.
 
-Writing a partition takes three streaming passes, so that memory stays flat whatever the size of a day:
+Writing a partition takes three streaming passes over local scratch files, so that memory stays flat
+whatever the size of a day:
 
 1. records stream to a scratch file in batches, numbered in fetch order (`_seq`);
 2. duplicates are looked for in hash buckets of ids: one pass routes every (`_record_id`, `_seq`) to
@@ -15,13 +18,15 @@ Writing a partition takes three streaming passes, so that memory stays flat what
 
 Nothing ever groups, sorts or joins the whole partition, so memory follows the bucket size and the
 number of duplicates, not the number of records. Keeping the fetch order means that re-running a
-partition over the same pages gives the same file. It is written next to the old one and a rename
-replaces it: a process killed at any point leaves the previous file intact.
+partition over the same pages gives the same file. Only the finished file replaces the partition: a
+rename in a local folder, one upload (a single PUT or a completed multipart upload) in an object store.
+A process killed at any point leaves the previous file intact.
 
 Several writers of one partition (a backfill beside the schedule's lookback) never break each other:
-each works in its own locked folder beside the partition file (landing_writers.py), removes only the
-leftovers of writers that died, and its complete file replaces the partition by an atomic rename: the
-last writer to finish wins, and a reader sees one whole version or the other.
+each works in its own locked scratch folder (landing_writers.py: beside the partition file in a local
+landing zone, under `<data_dir>/scratch/landing/` for an object store), removes only the leftovers of
+writers that died, and its complete file replaces the partition whole: the last writer to finish wins,
+and a reader sees one whole version or the other.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from uc_pipeline.landing_store import ObjectStore, open_store
 from uc_pipeline.landing_writers import WriterFolder, remove_leftovers
+from uc_pipeline.settings import landing_url
 
 # A batch of the scratch file (one row group) ends at whichever comes first: the file's footer grows with
 # the number of row groups, the memory of a batch with its size.
@@ -62,7 +69,7 @@ _IDS_SCHEMA = pa.schema([("_record_id", pa.string()), ("_seq", pa.int64())])
 
 @dataclass(frozen=True)
 class LandedPartition:
-    path: Path
+    path: str  # the file's local path or object URL
     rows: int
     duplicates_removed: int
     bytes: int
@@ -78,14 +85,41 @@ def partition_folder(day: date | datetime) -> str:
     return f"date={day.isoformat()}"
 
 
-def partition_dir(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date | datetime) -> Path:
-    return Path(data_dir) / "landing" / provider / stream / f"connection={connection_id}" / partition_folder(day)
+def partition_key(provider: str, stream: str, connection_id: str, day: date | datetime) -> str:
+    """The partition file's path below the landing root: the one place the layout is spelled out."""
+    return f"{provider}/{stream}/connection={connection_id}/{partition_folder(day)}/{PART_FILE}"
+
+
+def landing_store(data_dir: str | Path) -> ObjectStore:
+    """The landing zone of `data_dir`: `UC_LANDING_URL`, or `<data_dir>/landing`."""
+    return open_store(landing_url(Path(data_dir)))
 
 
 def partition_path(
     data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date | datetime
 ) -> Path:
-    return partition_dir(data_dir, provider, stream, connection_id, day) / PART_FILE
+    """The partition file in a local landing zone (an object store has no path: use `read_partition`)."""
+    return landing_store(data_dir).local_path(partition_key(provider, stream, connection_id, day))
+
+
+def partition_dir(
+    data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date | datetime
+) -> Path:
+    return partition_path(data_dir, provider, stream, connection_id, day).parent
+
+
+def landed_days(data_dir: str | Path) -> list[date]:
+    """Every day with at least one landed partition file, oldest first."""
+    days = set()
+    for rel in landing_store(data_dir).list_files():
+        folder, _, name = rel.rpartition("/")
+        day = folder.rpartition("/")[2]
+        if name == PART_FILE and day.startswith("date="):
+            try:
+                days.add(date.fromisoformat(day[len("date="):]))
+            except ValueError:
+                continue  # not a partition folder
+    return sorted(days)
 
 
 def record_json(record: Any) -> str:
@@ -115,10 +149,15 @@ def write_partition(
     Writers of the same partition may run at once: each complete file replaces the partition whole, and
     the last to finish wins.
     """
-    final = partition_path(data_dir, provider, stream, connection_id, day)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(final.parent)
-    with WriterFolder(final.parent) as work:
+    store = landing_store(data_dir)
+    key = partition_key(provider, stream, connection_id, day)
+    # Scratch beside the partition file in a local landing zone (the rename must not cross filesystems).
+    scratch_parent = (
+        Path(data_dir).resolve() / "scratch" / "landing" / key if store.remote else store.local_path(key)
+    ).parent
+    scratch_parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(scratch_parent)
+    with WriterFolder(scratch_parent) as work:
         scratch = work / "scratch.parquet"
         staged = work / "staged.parquet"  # not part.parquet: no reader glob can mistake it for the partition
         seen = _write_scratch(scratch, records)
@@ -145,15 +184,14 @@ def write_partition(
         size = staged.stat().st_size
         with open(staged, "rb") as fh:
             os.fsync(fh.fileno())
-        # Atomic: a concurrent writer's rename lands before or after this one, never in the middle.
-        os.replace(staged, final)
-        _fsync_dir(final.parent)
-        return LandedPartition(path=final, rows=rows, duplicates_removed=seen - rows, bytes=size)
+        # Atomic: a concurrent writer's file lands before or after this one, never in the middle.
+        store.put_file(staged, key)
+        return LandedPartition(path=store.url_for(key), rows=rows, duplicates_removed=seen - rows, bytes=size)
 
 
 def read_partition(data_dir: str | Path, provider: str, stream: str, connection_id: str, day: date) -> pa.Table:
     """The landed rows of one partition (raises FileNotFoundError if it was never landed)."""
-    return pq.read_table(partition_path(data_dir, provider, stream, connection_id, day))
+    return landing_store(data_dir).read_parquet(partition_key(provider, stream, connection_id, day))
 
 
 def _write_scratch(scratch: Path, records: Iterable[tuple[str, Any]]) -> int:
@@ -272,11 +310,3 @@ def _copy_kept(
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -5,6 +5,12 @@ the warehouse: they open `serving.duckdb`, which is rebuilt beside the old one a
 Readers that hold the old file keep reading it (same inode) and never see half a build; new readers
 get the new one. The file is written in an old storage version so DuckDB 1.x readers (bundled by BI
 drivers) can open it.
+
+With a `publish_url` (`UC_SERVING_URL`, or `serving.duckdb` beside a landing zone in an object store)
+the finished file is also uploaded there whole (landing_store.py: one PUT or a completed multipart
+upload), and BI clients on other machines attach it read-only over httpfs:
+`ATTACH 's3://bucket/uc/serving.duckdb' AS uc_serving (READ_ONLY)`. A reader attached during a publish
+keeps the pages it has read; re-attaching gives the new version.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
+from uc_pipeline.duckdb_remote import connect
+from uc_pipeline.landing_store import open_store
 
 SERVED_SCHEMAS = ("uc", "reporting")
 # The oldest storage version DuckDB 1.x readers all understand.
@@ -28,6 +35,7 @@ class PublishedSnapshot:
     tables: dict[str, int]  # "schema.table" -> rows
     published_at: datetime
     bytes: int
+    url: str | None = None  # where it was also published for remote readers
 
 
 def _quote(identifier: str) -> str:
@@ -39,16 +47,23 @@ def _sql_path(path: Path) -> str:
 
 
 def publish_snapshot(
-    warehouse: str | Path, serving: str | Path, schemas: tuple[str, ...] = SERVED_SCHEMAS
+    warehouse: str | Path,
+    serving: str | Path,
+    schemas: tuple[str, ...] = SERVED_SCHEMAS,
+    *,
+    publish_url: str | None = None,
+    landing_url: str | None = None,
 ) -> PublishedSnapshot:
-    """Copy `schemas` of the warehouse (tables and views, materialized as tables) into `serving`."""
+    """Copy `schemas` of the warehouse (tables and views, materialized as tables) into `serving`, and
+    upload the result whole to `publish_url` when given. `landing_url` is where the warehouse's views
+    over the landing zone read (an object store needs httpfs to copy them)."""
     warehouse, serving = Path(warehouse), Path(serving)
     if not warehouse.is_file():
         raise FileNotFoundError(f"{warehouse}: no warehouse yet. Run the dbt models first (uc-pipeline demo).")
     tmp = serving.with_name(f".{serving.name}.{uuid.uuid4().hex}.tmp")
     published_at = datetime.now(UTC)
     tables: dict[str, int] = {}
-    con = duckdb.connect()
+    con = connect(urls=[landing_url])
     try:
         # Attached under its own name: dbt's views refer to their catalog ("warehouse") by name.
         catalog = _quote(warehouse.stem)
@@ -84,4 +99,8 @@ def publish_snapshot(
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, serving)
-    return PublishedSnapshot(path=serving, tables=tables, published_at=published_at, bytes=serving.stat().st_size)
+    if publish_url:
+        folder, _, name = publish_url.rstrip("/").rpartition("/")
+        open_store(folder).put_file(serving, name)
+    return PublishedSnapshot(path=serving, tables=tables, published_at=published_at, bytes=serving.stat().st_size,
+                             url=publish_url)

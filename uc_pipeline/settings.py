@@ -1,8 +1,10 @@
-"""Where things are: the data directory, the connections file and the dbt project, from the environment.
+"""Where things are: the data directory, the connections file, the landing zone and the dbt project,
+from the environment.
 
-One place reads `UC_DATA_DIR` and `UC_CONNECTIONS_FILE`, so the CLI, the Dagster definitions and the
-tests agree on the layout of ARCHITECTURE.md (`<data_dir>/landing`, `warehouse.duckdb`,
-`serving.duckdb`, `state/`).
+One place reads `UC_DATA_DIR`, `UC_CONNECTIONS_FILE`, `UC_LANDING_URL` and `UC_SERVING_URL`, so the CLI,
+the Dagster definitions and the tests agree on the layout of ARCHITECTURE.md (`<data_dir>/landing`,
+`warehouse.duckdb`, `serving.duckdb`, `state/`). The landing zone and a published copy of the serving
+snapshot may live in an object store instead (README, "Beyond one machine").
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
 DATA_DIR_ENV = "UC_DATA_DIR"
 CONNECTIONS_FILE_ENV = "UC_CONNECTIONS_FILE"
 LIMITER_URL_ENV = "UC_LIMITER_URL"
+LANDING_URL_ENV = "UC_LANDING_URL"
+SERVING_URL_ENV = "UC_SERVING_URL"
+# URL schemes of object stores (everything else is a local folder).
+OBJECT_STORE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss")
 # The partition window of a dbt run (first, last day): the defaults of the dbt vars
 # uc_start_date/uc_end_date (dbt_project/dbt_project.yml).
 WINDOW_ENV = ("UC_START_DATE", "UC_END_DATE")
@@ -39,6 +45,49 @@ def warehouse_path(base: Path | None = None) -> Path:
 
 def serving_path(base: Path | None = None) -> Path:
     return (base or data_dir()) / "serving.duckdb"
+
+
+def is_object_store(url: str) -> bool:
+    """Whether `url` names an object store (`s3://bucket/prefix`, ...) rather than a local folder."""
+    scheme, sep, _ = url.partition("://")
+    return bool(sep) and scheme.lower() in OBJECT_STORE_SCHEMES
+
+
+def landing_url(base: Path | None = None) -> str:
+    """The landing zone: `UC_LANDING_URL` (a local folder or an object-store URL, no trailing slash),
+    default `<data_dir>/landing`. A relative folder is made absolute."""
+    explicit = (os.environ.get(LANDING_URL_ENV) or "").strip()
+    if not explicit:
+        return str((base or data_dir()) / "landing")
+    if explicit.startswith("file://"):
+        explicit = explicit[len("file://"):]
+    if is_object_store(explicit):
+        return explicit.rstrip("/")
+    return str(Path(explicit).resolve())
+
+
+def serving_url(base: Path | None = None) -> str | None:
+    """Where the serving snapshot is also published for remote readers, or None (local file only).
+
+    `UC_SERVING_URL` (the object's URL, e.g. `s3://bucket/uc/serving.duckdb`) if set; else, when the
+    landing zone is an object store, `serving.duckdb` beside it, as locally: `s3://bucket/uc/landing`
+    gives `s3://bucket/uc/serving.duckdb` (`s3://bucket` gives `s3://bucket/serving.duckdb`).
+    """
+    explicit = (os.environ.get(SERVING_URL_ENV) or "").strip()
+    if explicit:
+        if not is_object_store(explicit) or not explicit.endswith(".duckdb"):
+            raise ValueError(
+                f"{SERVING_URL_ENV} must name the snapshot's object in an object store, e.g. "
+                "s3://bucket/uc/serving.duckdb (the local snapshot is always <data_dir>/serving.duckdb)"
+            )
+        return explicit
+    landing = landing_url(base)
+    if not is_object_store(landing):
+        return None
+    scheme, _, path = landing.partition("://")
+    bucket, _, prefix = path.partition("/")
+    parent = prefix.rpartition("/")[0] if prefix else ""
+    return f"{scheme}://{bucket}/" + (f"{parent}/" if parent else "") + "serving.duckdb"
 
 
 def state_dir(base: Path | None = None) -> Path:

@@ -11,8 +11,16 @@
   landed yet it renders an empty relation with the same columns, so a fresh project still builds.
 -#}
 
+{#- The landing zone's root: UC_LANDING_URL (a local folder or s3://bucket/prefix; httpfs and its S3
+    secret come from the profile's plugin, uc_pipeline/dbt_landing_plugin.py), default
+    $UC_DATA_DIR/landing. The sources' external_location spells out the same expression (a source's
+    YAML cannot call a macro). -#}
+{% macro landing_root() -%}
+{{ env_var('UC_LANDING_URL', env_var('UC_DATA_DIR', '../data') ~ '/landing') }}
+{%- endmacro %}
+
 {% macro landing_glob(provider, stream) -%}
-{{ env_var('UC_DATA_DIR', '../data') }}/landing/{{ provider }}/{{ stream }}/*/*/part.parquet
+{{ landing_root() }}/{{ provider }}/{{ stream }}/*/*/part.parquet
 {%- endmacro %}
 
 {% macro landing_has_files(provider, stream) -%}

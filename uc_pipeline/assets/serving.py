@@ -11,7 +11,7 @@ from uc_pipeline.assets.extract import OWNERS
 from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.report import render_kpi_picture
 from uc_pipeline.serving import publish_snapshot
-from uc_pipeline.settings import serving_path, warehouse_path
+from uc_pipeline.settings import landing_url, serving_path, serving_url, warehouse_path
 
 SNAPSHOT_KEY = dg.AssetKey(["serving", "snapshot"])
 PICTURE_KEY = dg.AssetKey(["serving", "kpi_picture"])
@@ -30,17 +30,24 @@ def build_serving_assets(warehouse_models: Sequence[dg.AssetKey]) -> list[dg.Ass
         deps=list(warehouse_models),
         group_name="serving",
         description="serving.duckdb: a copy of the uc and reporting schemas for BI tools and analysts, "
-        "published by atomic replace in a storage version DuckDB 1.x readers open.",
+        "published by atomic replace in a storage version DuckDB 1.x readers open; also uploaded whole to "
+        "UC_SERVING_URL (default: beside a landing zone in an object store) for remote readers.",
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         owners=OWNERS,
         automation_condition=dg.AutomationCondition.eager(),
     )
     def serving_snapshot(uc: PipelineResource) -> dg.MaterializeResult:
-        snap = publish_snapshot(warehouse_path(uc.data_path), serving_path(uc.data_path))
+        snap = publish_snapshot(
+            warehouse_path(uc.data_path),
+            serving_path(uc.data_path),
+            publish_url=serving_url(uc.data_path),
+            landing_url=landing_url(uc.data_path),
+        )
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(snap.path)),
+                **({"url": dg.MetadataValue.url(snap.url)} if snap.url else {}),
                 "bytes": snap.bytes,
                 "tables": dg.MetadataValue.json(snap.tables),
                 "dagster/row_count": snap.tables.get("uc.uc_call", 0),
