@@ -33,20 +33,21 @@ def build_definitions() -> dg.Definitions:
 
     partitions = daily_partitions(earliest_history_start(connections_file()))
     extract_assets = build_extract_assets(partitions)
-    dbt_daily_models, dbt_history_views = build_dbt_assets(partitions, project)
+    dbt_seeds, dbt_daily_models, dbt_history_views = build_dbt_assets(partitions, project)
     warehouse_models = [*dbt_daily_models.keys, *dbt_history_views.keys]
     serving_assets = build_serving_assets([k for k in warehouse_models if k.path[0] in ("uc", "reporting")])
 
-    partitioned = dg.AssetSelection.assets(*extract_assets, dbt_daily_models)
+    # the seeds are not partitioned; the daily job loads them before the models that read them
+    daily = dg.AssetSelection.assets(*extract_assets, dbt_seeds, dbt_daily_models)
     publish = dg.AssetSelection.assets(dbt_history_views, *serving_assets)
-    daily_job = build_daily_job(partitioned)
+    daily_job = build_daily_job(daily)
     publish_job = dg.define_asset_job(
         "publish",
         selection=publish,
         description="Rebuild the history views, publish serving.duckdb, draw the KPI picture.",
     )
     return dg.Definitions(
-        assets=[*extract_assets, dbt_daily_models, dbt_history_views, *serving_assets],
+        assets=[*extract_assets, dbt_seeds, dbt_daily_models, dbt_history_views, *serving_assets],
         asset_checks=ASSET_CHECKS,
         jobs=[daily_job, publish_job],
         schedules=[build_daily_schedule(daily_job, partitions)],
