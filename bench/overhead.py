@@ -9,6 +9,8 @@ process). Per run it reports:
 - wall: from starting the command to its exit;
 - extraction: the `seconds` of the partition's extraction, from its materialization's metadata;
 - overhead: wall - extraction (goal: at most 10 s);
+- cpu: CPU seconds of the command and its step processes, which other work on the machine hardly
+  changes (the wall time under a load of N on 2 cores is about N/2 times the idle one);
 - to_run_start / step_start / step / after_step: where the overhead goes, from the run's event log
   (command start to RUN_START; RUN_START to STEP_START; the step; STEP_SUCCESS to the command's exit).
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -82,9 +85,11 @@ def latest(home: str, key: dg.AssetKey) -> tuple[str, float]:
 def one_run(env: dict[str, str], asset: str, day: date, extra: list[str]) -> dict[str, Any]:
     cmd = [str(BIN / "dagster"), "asset", "materialize", "-m", "uc_pipeline.definitions", "--select", asset,
            "--partition", day.isoformat(), *extra]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     ended = time.time()
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     run_id, extraction = latest(env["DAGSTER_HOME"], dg.AssetKey(asset.split("/")))
@@ -95,6 +100,9 @@ def one_run(env: dict[str, str], asset: str, day: date, extra: list[str]) -> dic
         "wall_s": round(wall, 2),
         "extraction_s": round(extraction, 2),
         "overhead_s": round(wall - extraction, 2),
+        # CPU time of the command and its step processes (the sandbox's is not in it): close to the wall
+        # time on an idle machine, and hardly moved by other work sharing the cores
+        "cpu_s": round(cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime, 2),
         "to_run_start_s": round(events["PIPELINE_START"] - started, 2),
         "step_start_s": round(events["STEP_START"] - events["PIPELINE_START"], 2),
         "step_s": round(events["STEP_SUCCESS"] - events["STEP_START"], 2),

@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource
 
 from uc_pipeline.assets.checks import ASSET_CHECKS
 from uc_pipeline.assets.dbt import build_dbt_assets
+from uc_pipeline.assets.executor import one_step_in_process_executor
 from uc_pipeline.assets.extract import build_extract_assets
 from uc_pipeline.assets.partitions import daily_partitions, earliest_history_start
 from uc_pipeline.assets.resources import PipelineResource
@@ -52,6 +53,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[daily_job, publish_job],
         schedules=[build_daily_schedule(daily_job, partitions)],
         sensors=[build_publish_automation(publish), dead_run_reaper],
+        executor=one_step_in_process_executor,
         resources={
             "uc": PipelineResource(
                 data_dir=dg.EnvVar(DATA_DIR_ENV),
