@@ -3,8 +3,10 @@
 Runs a short demo on a temporary data directory, starts `uc-pipeline dev` on it, materializes
 yesterday's partition of the `daily_refresh` job through the running webserver (GraphQL, as the UI's
 Materialize button does), then saves PNGs of the asset catalog, that partition's materialization, the
-run and a model's asset checks into `docs/screenshots/` with headless Chromium (Debian's `chromium`
-package: `apt-get install -y chromium`). Stops `uc-pipeline dev` as Ctrl-C does.
+run and a model's asset checks into `docs/screenshots/` with Playwright driving a headless Chromium
+(`pip install -e '.[docs]'`; the system's Chromium, e.g. Debian's `apt-get install -y chromium`, or
+`playwright install chromium`). Each page is taken once a text that only its loaded data shows is
+on it. Stops `uc-pipeline dev` as Ctrl-C does.
 
 Run from the repository root: `python docs/make_screenshots.py [--out docs/screenshots]` (about 5-10
 minutes on 2 cores). The PNGs must show data: look at them before committing.
@@ -30,6 +32,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 REPO = Path(__file__).resolve().parents[1]
 CALLS_PER_DAY = 25
+PAGE_TIMEOUT_MS = 180_000
 READY_TIMEOUT_S = 600
 RUN_TIMEOUT_S = 1200
 # what the UI's "Skip" on its first-visit newsletter prompt records, so that it does not cover the pages
@@ -57,23 +60,33 @@ def answers(url: str) -> bool:
         return False
 
 
-def screenshot(browser: str, url: str, path: Path, height: int = 1000) -> None:
-    """One page, after the UI has had 20 s of (virtual) time to load its data."""
-    subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--window-size=1600,{height}",
-         "--virtual-time-budget=20000", f"--screenshot={path}", url],
-        capture_output=True, timeout=180, check=True,
-    )
-    print(f"saved {path.relative_to(REPO) if path.is_relative_to(REPO) else path}", flush=True)
+def screenshots(browser: str | None, base: str, pages: dict[str, tuple[str, str]], out: Path) -> None:
+    """Each page (name -> (path, a text its loaded data shows)) as `<out>/<name>.png`."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+            for name, (path, shows) in pages.items():
+                page.goto(base + path, wait_until="load", timeout=PAGE_TIMEOUT_MS)
+                page.get_by_text(shows).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+                page.wait_for_timeout(3000)  # the rest of the page's queries
+                page.screenshot(path=out / f"{name}.png")
+                print(f"saved {out / name}.png", flush=True)
+        finally:
+            chromium.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     args = parser.parse_args()
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        raise SystemExit("no Chromium found: install it (Debian: apt-get install -y chromium) and run again")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        raise SystemExit("Playwright is missing: pip install -e '.[docs]'") from None
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")  # else Playwright's own
     args.out.mkdir(parents=True, exist_ok=True)
     cli = [sys.executable, "-m", "uc_pipeline.cli"]
     # as a user runs it: no DAGSTER_HOME exported, so the demo and dev share <data>/dagster_home
@@ -102,13 +115,13 @@ def main() -> int:
             if status != "SUCCESS":
                 raise SystemExit(f"run {run_id} ended {status}; see {log.name}")
             pages = {
-                "asset-catalog": ("/assets", 1000),
-                "partition-materialization": (f"/assets/raw/aircall/calls?view=partitions&partition={day}", 1100),
-                "run": (f"/runs/{run_id}", 1000),
-                "uc-call-checks": ("/assets/uc/uc_call?view=checks", 1100),
+                "asset-catalog": ("/assets", "raw_views"),
+                "partition-materialization": (f"/assets/raw/aircall/calls?view=partitions&partition={day}",
+                                              "total_requests"),
+                "run": (f"/runs/{run_id}", "RUN_SUCCESS"),
+                "uc-call-checks": ("/assets/uc/uc_call?view=checks", "uc_call_id_is_unique"),
             }
-            for name, (path, height) in pages.items():
-                screenshot(browser, url + path, args.out / f"{name}.png", height)
+            screenshots(browser, url, pages, args.out)
         finally:
             if dev.poll() is None:
                 dev.send_signal(signal.SIGINT)  # what Ctrl-C sends
