@@ -17,10 +17,10 @@ from typing import Any
 
 from uc_pipeline.connections import Connection
 from uc_pipeline.http import HttpSettings
+from uc_pipeline.http.paging import PagingError
 from uc_pipeline.landing import LandedPartition, write_partition
 from uc_pipeline.providers import get_provider
 from uc_pipeline.providers.base import ExtractStats, Window
-from uc_pipeline.providers.paging import PagingError
 
 
 def day_window(day: date) -> Window:

@@ -1,6 +1,6 @@
 {#-
   Provider enums: every provider value the models map lives in the provider's seed
-  seeds/enums/<provider>_enums.csv (provider, field, value, meaning, missed_reason_group, source), taken
+  seeds/<provider>/<provider>_enums.csv (provider, field, value, meaning, missed_reason_group, source), taken
   from the vendor's documentation, old spellings included. A value that is not in the seed maps to
   UNKNOWN, never to another bucket, and is listed in the row's `_unknown_enums`, which the
   `no_unknown_enum_values` test (warn) and the Dagster asset check `uc_call_unknown_enum_values`

@@ -13,7 +13,7 @@
       provider, column, coverage and the number of non-NULL values.
   no_unknown_enum_values()
       On uc_call (warn, whole table): one row per (provider, field, value) that some call carries in
-      `_unknown_enums`, i.e. a provider value its enum seed (seeds/enums/<provider>_enums.csv) does not
+      `_unknown_enums`, i.e. a provider value its enum seed (seeds/<provider>/<provider>_enums.csv) does not
       know, with the number of calls. Add the value to the seed, with its meaning and source.
   unique_combination(columns)
       No two rows share the same values of `columns` (NULLs compare equal), e.g. a mart's grain.

@@ -1,4 +1,4 @@
-"""The provider enum seeds (dbt_project/seeds/enums/<provider>_enums.csv): their shape, and the values
+"""The provider enum seeds (dbt_project/seeds/<provider>/<provider>_enums.csv): their shape, and the values
 the vendors document that the models must know, old spellings included."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ENUMS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "enums"
+SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 PROVIDERS = ("aircall", "ringcentral", "zendesk", "eightbyeight")
 GROUPS = {"NO_AGENT_AVAILABLE", "AGENT_NO_ANSWER", "ABANDONED_IN_QUEUE", "ABANDONED_IN_IVR", "SHORT_ABANDON",
           "OUT_OF_HOURS", "DECLINED", "OTHER"}
@@ -16,7 +16,7 @@ OUTCOMES = {"ANSWERED", "MISSED", "VOICEMAIL", "ABANDONED", "BUSY", "FAILED", "B
 
 
 def rows(provider: str) -> list[dict[str, str]]:
-    with (ENUMS / f"{provider}_enums.csv").open(newline="", encoding="utf-8") as fh:
+    with (SEEDS / provider / f"{provider}_enums.csv").open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -205,8 +205,8 @@ def test_a_call_whose_start_moves_to_an_earlier_day_leaves_the_later_days_marts(
     first = {**record, "id": "A1", "sessionId": "S1", "startTime": "2020-10-15T23:59:00.000Z"}
     second = {**record, "id": "B1", "sessionId": "S1", "startTime": "2020-10-16T00:01:00.000Z"}
     # the coverage tests need every provider's fields somewhere in the data; one record has too few
-    build = ["build", "--indirect-selection", "cautious", "--select", "staging", "raw", "uc", "reporting", "coverage",
-             "enums", "--exclude", "test_name:matches_field_coverage"]
+    build = ["build", "--indirect-selection", "cautious", "--select", "staging", "raw", "uc", "reporting",
+             "resource_type:seed", "--exclude", "test_name:matches_field_coverage"]
     per_day = ("select day, sum(calls) as calls from reporting.calls_daily where provider = 'ringcentral' "
                "group by day order by day")
     samples.land(data_dir, "ringcentral", "call_log", DAY2, [("B1", second)])

@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 
 from tests.dbt_staging import dbtrun, samples
-from uc_pipeline.sandbox import Call, Sandbox, ringcentral_render, zendesk_render
+from uc_pipeline.sandbox import Call, Sandbox
+from uc_pipeline.sandbox.ringcentral import render as ringcentral_render
+from uc_pipeline.sandbox.zendesk import render as zendesk_render
 
 STREAMS = {
     "aircall": ["calls"], "ringcentral": ["call_log"], "eightbyeight": ["recordings"], "zendesk": ["calls", "legs"],
 }
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAYS = 3
-COVERAGE_DIR = dbtrun.PROJECT_DIR / "seeds" / "coverage"
+SEEDS_DIR = dbtrun.PROJECT_DIR / "seeds"
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +128,7 @@ def test_zendesk_matches_the_canonical_calls(sandbox: Sandbox, built: Path) -> N
 
 
 def coverage_rows(provider: str) -> list[dict[str, str]]:
-    with open(COVERAGE_DIR / f"{provider}_field_coverage.csv", newline="", encoding="utf-8") as fh:
+    with open(SEEDS_DIR / provider / f"{provider}_field_coverage.csv", newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 

@@ -18,7 +18,9 @@ PROJECT = REPO / "dbt_project"
 PROFILES_DIR = PROJECT
 
 # Everything the staging engineer owns is left out of the copy; the stand-ins replace it.
-_STAGING_PARTS = ("models/staging", "models/raw", "seeds/coverage", "tests")
+# (models/staging/<provider>/ holds the raw views too; the coverage seeds are seeds/<provider>/*_field_coverage.csv)
+_STAGING_PARTS = ("models/staging", "tests")
+_COVERAGE_SEED = "_field_coverage.csv"
 
 
 @dataclass
@@ -108,7 +110,8 @@ def copy_project(tmp: Path, *, keep_staging: bool = False) -> DbtProject:
         rel = Path(directory).relative_to(PROJECT)
         skipped = {"target", "logs", "dbt_packages"} if rel == Path(".") else set()
         if not keep_staging:
-            skipped |= {n for n in names if (rel / n).as_posix() in _STAGING_PARTS}
+            skipped |= {n for n in names if (rel / n).as_posix() in _STAGING_PARTS
+                        or (rel.parts[:1] == ("seeds",) and n.endswith(_COVERAGE_SEED))}
         return skipped & set(names)
 
     shutil.copytree(PROJECT, dest, ignore=ignore)

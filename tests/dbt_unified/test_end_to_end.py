@@ -20,8 +20,8 @@ from uc_pipeline.extract import extract_partition
 from uc_pipeline.http import HttpSettings
 from uc_pipeline.providers import get_provider
 from uc_pipeline.sandbox import Call, Sandbox
-from uc_pipeline.sandbox.ringcentral_ids import session_id
-from uc_pipeline.sandbox.zendesk_render import call_native_id
+from uc_pipeline.sandbox.ringcentral.ids import session_id
+from uc_pipeline.sandbox.zendesk.render import call_native_id
 
 from . import kpis
 from .harness import DbtProject, copy_project

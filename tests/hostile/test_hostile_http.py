@@ -141,7 +141,7 @@ def _assert_no_secret_written(tmp: Path, forms: set[str], captured: str) -> list
         if not path.is_file() or path.name == "connections.yaml":
             continue
         if path.parent.name == "ringcentral" and path.parent.parent.name == "state":
-            # The token cache is where tokens are meant to be (mode 0600, see ringcentral_auth).
+            # The token cache is where tokens are meant to be (mode 0600, see providers/ringcentral/auth.py).
             assert path.stat().st_mode & 0o077 == 0, path
             continue
         data = path.read_bytes()
@@ -228,7 +228,7 @@ def test_a_refused_local_port_points_at_base_url_and_the_sandbox(tmp_path, capfd
 
 
 def test_a_limiter_store_that_never_answers_fails_the_partition_clearly(tmp_path, monkeypatch) -> None:
-    from uc_pipeline import http_limiter_store
+    from uc_pipeline.http import limiter_store as http_limiter_store
 
     monkeypatch.setattr(http_limiter_store, "PG_CONNECT_TIMEOUT_S", 2)
     silent = socket.create_server(("127.0.0.1", 0))  # accepts (in the backlog) and never answers

@@ -22,7 +22,7 @@ from uc_pipeline.http import (
     ResponseTooLargeError,
     RetriesExhaustedError,
 )
-from uc_pipeline.http_redact import redact_text, register_secret, secret_forms
+from uc_pipeline.http.redact import redact_text, register_secret, secret_forms
 
 
 def _settings(**kw: object) -> HttpSettings:

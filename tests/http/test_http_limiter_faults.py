@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import psycopg2
 import pytest
 
-from uc_pipeline import http_limiter_store
-from uc_pipeline.http_limiter import LimiterError, SharedLimiter, dialect_for
+from uc_pipeline.http import limiter_store as http_limiter_store
+from uc_pipeline.http.limiter import LimiterError, SharedLimiter, dialect_for
 
 pytestmark = pytest.mark.postgres
 

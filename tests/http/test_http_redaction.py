@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from uc_pipeline.http import ApiClient, ApiError, HttpSettings, Quota, RetriesExhaustedError
-from uc_pipeline.http_redact import redact_text
+from uc_pipeline.http.redact import redact_text
 
 SECRET = "s3cr3t-T0KEN-value"
 OTHER = "another-Secret-42"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from uc_pipeline.http_limiter import LimiterError, SharedLimiter, dialect_for, get_limiter
+from uc_pipeline.http.limiter import LimiterError, SharedLimiter, dialect_for, get_limiter
 
 
 def _two(tmp_path: Path) -> tuple[SharedLimiter, SharedLimiter]:
@@ -78,7 +78,7 @@ def test_unwritable_sqlite_path_says_what_to_fix(tmp_path: Path) -> None:
 
 _OPEN_AT_ONCE = """
 import sys, time
-from uc_pipeline.http_limiter import get_limiter
+from uc_pipeline.http.limiter import get_limiter
 start = float(sys.argv[2])
 while time.time() < start:
     time.sleep(0.001)

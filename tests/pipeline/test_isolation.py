@@ -75,7 +75,7 @@ def test_an_exported_dagster_home_is_left_byte_identical(tmp_path: Path) -> None
     before = tree_digest(home)
     env = {**os.environ, "DAGSTER_HOME": str(home), "UC_DATA_DIR": str(tmp_path / "user_data")}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
          "tests/pipeline/test_isolation.py::test_the_session_has_its_own_dagster_home_and_data_dir",
          "tests/pipeline/test_schedule.py"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-import uc_pipeline.providers.aircall as aircall
+import uc_pipeline.providers.aircall.source as aircall
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.http import HttpSettings, MalformedResponseError, Quota
 from uc_pipeline.providers.base import ExtractStats, Window

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from uc_pipeline.providers.aircall import parse_rate_headers
-from uc_pipeline.sandbox.aircall_render import (
+from uc_pipeline.providers.aircall.source import parse_rate_headers
+from uc_pipeline.sandbox.aircall.render import (
     MISSED_CALL_REASON,
     format_number,
     render_call,

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from uc_pipeline.providers.eightbyeight import compact_utc, rate_headers
-from uc_pipeline.providers.eightbyeight_parse import PageFormatError, parse_csv, parse_xml
+from uc_pipeline.providers.eightbyeight.parse import PageFormatError, parse_csv, parse_xml
+from uc_pipeline.providers.eightbyeight.source import compact_utc, rate_headers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "eightbyeight"
 

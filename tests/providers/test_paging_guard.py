@@ -9,8 +9,8 @@ import pytest
 
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.extract import check_total
+from uc_pipeline.http.paging import PagingError, PagingGuard
 from uc_pipeline.providers.base import ExtractStats, Window
-from uc_pipeline.providers.paging import PagingError, PagingGuard
 
 DAY = Window(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
 

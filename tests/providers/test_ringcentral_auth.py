@@ -13,8 +13,8 @@ import pytest
 
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.http import ApiClient, AuthError, HttpSettings, Quota
-from uc_pipeline.providers import ringcentral_auth
-from uc_pipeline.providers.ringcentral_auth import RingCentralAuth
+from uc_pipeline.providers.ringcentral import auth as ringcentral_auth
+from uc_pipeline.providers.ringcentral.auth import RingCentralAuth
 
 BASE = "https://platform.ringcentral.com"
 

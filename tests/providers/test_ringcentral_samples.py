@@ -15,11 +15,11 @@ import pytest
 
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.http import AuthError, HttpSettings, MalformedResponseError, Quota
-from uc_pipeline.providers import ringcentral_auth
 from uc_pipeline.providers.base import ExtractStats, Window
-from uc_pipeline.providers.ringcentral import SOURCE, parse_retry_after, rate_headers
+from uc_pipeline.providers.ringcentral import auth as ringcentral_auth
+from uc_pipeline.providers.ringcentral.source import SOURCE, parse_retry_after, rate_headers
 from uc_pipeline.sandbox import Clock, Sandbox
-from uc_pipeline.sandbox.ringcentral import EMULATOR
+from uc_pipeline.sandbox.ringcentral.emulator import EMULATOR
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ringcentral"
 BASE = "https://platform.ringcentral.com"
@@ -259,8 +259,8 @@ def test_emulated_records_have_the_vendor_shapes(box: Sandbox) -> None:
 
 
 def test_emulated_token_and_error_bodies_have_the_vendor_shapes(box: Sandbox) -> None:
-    from uc_pipeline.sandbox.ringcentral_auth import TokenBook, _token_response
-    from uc_pipeline.sandbox.ringcentral_http import platform_error
+    from uc_pipeline.sandbox.ringcentral.auth import TokenBook, _token_response
+    from uc_pipeline.sandbox.ringcentral.http import platform_error
 
     _, _, body = http_sample("oauth_token_jwt_response.http")
     token = json.loads(_token_response(TokenBook().issue(box.connection("demo-ringcentral"), box.clock.now())).body)

@@ -12,8 +12,8 @@ import pytest
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.http import ApiError, AuthError, HttpSettings, MalformedResponseError, Quota
 from uc_pipeline.providers.base import ExtractStats, Window
-from uc_pipeline.providers.zendesk import SOURCE
-from uc_pipeline.sandbox.zendesk_export import build_page
+from uc_pipeline.providers.zendesk.source import SOURCE
+from uc_pipeline.sandbox.zendesk.export import build_page
 
 BASE = "https://acme.zendesk.com"
 PATH = "/api/v2/channels/voice/stats/incremental/calls"

@@ -15,10 +15,10 @@ import pytest
 from uc_pipeline.connections import Connection, Secret
 from uc_pipeline.http import HttpSettings, Quota
 from uc_pipeline.providers.base import ExtractStats, Window
-from uc_pipeline.providers.zendesk import SOURCE, parse_time, rate_headers
+from uc_pipeline.providers.zendesk.source import SOURCE, parse_time, rate_headers
 from uc_pipeline.sandbox.model import Agent, Call, Comment, Contact, Directory, Queue, Recording
-from uc_pipeline.sandbox.zendesk_partner import FIELDS, normalise_time, validate
-from uc_pipeline.sandbox.zendesk_render import (
+from uc_pipeline.sandbox.zendesk.partner import FIELDS, normalise_time, validate
+from uc_pipeline.sandbox.zendesk.render import (
     CALL_ID_BASE,
     COMPLETION_STATUSES,
     LEG_COMPLETION_STATUSES,

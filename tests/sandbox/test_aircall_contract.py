@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from uc_pipeline.sandbox.aircall import EMULATOR
-from uc_pipeline.sandbox.aircall_render import MISSED_CALL_REASON, format_number
+from uc_pipeline.sandbox.aircall.emulator import EMULATOR
+from uc_pipeline.sandbox.aircall.render import MISSED_CALL_REASON, format_number
 from uc_pipeline.sandbox.clock import Clock
 from uc_pipeline.sandbox.model import FaultSpec, QuotaSpec, SandboxConnection
 

@@ -14,14 +14,14 @@ import httpx
 import pytest
 
 from uc_pipeline.sandbox import Clock, QuotaSpec, Sandbox, SandboxConnection
-from uc_pipeline.sandbox import ringcentral as rc
-from uc_pipeline.sandbox import ringcentral_ids as rc_ids
-from uc_pipeline.sandbox.eightbyeight_render import render_xml, served
+from uc_pipeline.sandbox.eightbyeight.render import render_xml, served
 from uc_pipeline.sandbox.model import ProviderProfile
+from uc_pipeline.sandbox.ringcentral import emulator as rc
+from uc_pipeline.sandbox.ringcentral import ids as rc_ids
 from uc_pipeline.sandbox.truth import Truth
 from uc_pipeline.sandbox.views import View, ViewSpec, Window
-from uc_pipeline.sandbox.zendesk_export import build_page, scan_start
-from uc_pipeline.sandbox.zendesk_render import render_call, render_legs, sort_key
+from uc_pipeline.sandbox.zendesk.export import build_page, scan_start
+from uc_pipeline.sandbox.zendesk.render import render_call, render_legs, sort_key
 
 START = datetime(2026, 1, 5, 18, 0, tzinfo=UTC)  # a window across the midnight of Jan 5 -> Jan 6
 END = datetime(2026, 1, 6, 6, 0, tzinfo=UTC)

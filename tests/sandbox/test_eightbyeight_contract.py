@@ -28,8 +28,8 @@ from uc_pipeline.sandbox import (
     Sandbox,
     SandboxConnection,
 )
-from uc_pipeline.sandbox.eightbyeight_query import FIELDS
-from uc_pipeline.sandbox.eightbyeight_render import render_call, render_xml, served
+from uc_pipeline.sandbox.eightbyeight.query import FIELDS
+from uc_pipeline.sandbox.eightbyeight.render import render_call, render_xml, served
 
 NOW = datetime(2026, 1, 10, 15, 30, tzinfo=UTC)  # 07:30 in Los Angeles
 TENANT_TZ = "America/Los_Angeles"

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from uc_pipeline.sandbox import Clock, FaultSpec, QuotaSpec, Sandbox, SandboxConnection
-from uc_pipeline.sandbox.ringcentral_ids import record_id
+from uc_pipeline.sandbox.ringcentral.ids import record_id
 
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
 DAY = (datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 7, tzinfo=UTC))

@@ -11,9 +11,10 @@ import httpx
 
 from uc_pipeline.sandbox import Clock, QuotaSpec, Sandbox, SandboxConnection
 from uc_pipeline.sandbox.generator import ID_DAY_STRIDE
-from uc_pipeline.sandbox.realism import RINGCENTRAL_SHARED_RECORDING, ZENDESK_AGENT_ONLY_ON_LEGS
-from uc_pipeline.sandbox.ringcentral_ids import record_id, recording_native_id
-from uc_pipeline.sandbox.zendesk_render import agent_user_id, call_native_id
+from uc_pipeline.sandbox.ringcentral.ids import SHARED_RECORDING as RINGCENTRAL_SHARED_RECORDING
+from uc_pipeline.sandbox.ringcentral.ids import record_id, recording_native_id
+from uc_pipeline.sandbox.zendesk.render import AGENT_ONLY_ON_LEGS as ZENDESK_AGENT_ONLY_ON_LEGS
+from uc_pipeline.sandbox.zendesk.render import agent_user_id, call_native_id
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 ROOMY = {"default": QuotaSpec(1000, 60.0), "auth": QuotaSpec(1000, 60.0)}

@@ -1,7 +1,7 @@
 """Dagster asset checks that read a unified table of the warehouse as a whole.
 
 `uc_call_unknown_enum_values` names every provider value that a provider's enum seed
-(`dbt_project/seeds/enums/<provider>_enums.csv`) does not know, with the number of calls that carry it.
+(`dbt_project/seeds/<provider>/<provider>_enums.csv`) does not know, with the number of calls that carry it.
 Such a call is mapped to UNKNOWN rather than to a bucket it may not belong to; the check makes the
 drift visible in the catalog (a warning: the build itself stays green) until the value is added to
 the seed with its meaning and source. The dbt test `uc_call_no_unknown_enum_values` says the same
@@ -66,7 +66,7 @@ def describe(found: list[UnknownEnumValue]) -> str:
     asset=UC_CALL,
     name="unknown_enum_values",
     description="Provider values (status, direction, reasons, leg types, ...) that the provider's enum seed "
-    "dbt_project/seeds/enums/<provider>_enums.csv does not know; those calls are mapped to UNKNOWN.",
+    "dbt_project/seeds/<provider>/<provider>_enums.csv does not know; those calls are mapped to UNKNOWN.",
     blocking=False,
     pool=WAREHOUSE_POOL,
 )
@@ -86,7 +86,7 @@ def uc_call_unknown_enum_values(uc: PipelineResource) -> dg.AssetCheckResult:
         passed=False,
         severity=dg.AssetCheckSeverity.WARN,
         description="Values the enum seeds do not know (their calls are UNKNOWN); add each to "
-        f"dbt_project/seeds/enums/<provider>_enums.csv with its meaning and source:\n{describe(found)}",
+        f"dbt_project/seeds/<provider>/<provider>_enums.csv with its meaning and source:\n{describe(found)}",
         metadata={
             "unknown_values": len(found),
             "calls": sum(v.calls for v in found),

@@ -59,14 +59,12 @@ class UcDbtTranslator(DagsterDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn") or []
+        # seeds live in seeds/<provider>/ but are the unified models' reference data
+        if dbt_resource_props["resource_type"] == "seed":
+            return "unified"
         for part in fqn[1:]:
             if part in PROVIDER_IDS:
                 return part
-        name = dbt_resource_props.get("name", "")
-        if len(fqn) > 1 and fqn[1] == "raw":
-            return name.split("_", 1)[0] if name.split("_", 1)[0] in PROVIDER_IDS else "raw"
-        if dbt_resource_props["resource_type"] == "seed":
-            return "unified"
         return LAYER_GROUPS.get(fqn[1] if len(fqn) > 1 else "", "unified")
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.connections import Connection
 from uc_pipeline.extract import ExtractResult, extract_partition
 from uc_pipeline.http import ApiError, HttpSettings
-from uc_pipeline.http_redact import redact_text
+from uc_pipeline.http.redact import redact_text
 from uc_pipeline.providers import PROVIDER_IDS, get_provider
 
 TOTAL_CHECK = "landed_count_matches_provider_total"

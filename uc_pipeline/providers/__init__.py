@@ -1,7 +1,9 @@
 """The provider registry: provider ids and the lookup from an id to its extraction source class.
 
-A provider is one module `uc_pipeline.providers.<id>` that defines `SOURCE`, a `ProviderSource`
-subclass. Adding a provider means adding its id here and writing that module.
+A provider is one package `uc_pipeline.providers.<id>` whose `__init__.py` exposes `SOURCE`, a
+`ProviderSource` subclass (`base.py`). `PROVIDER_IDS` is the registry every other part reads (the
+sandbox's emulators, the assets, the reports); `dbt_project.yml`'s `providers` var mirrors it. Adding
+a provider: README.md, "Adding a provider".
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zend
 
 @cache
 def get_provider(provider_id: str) -> type[ProviderSource]:
-    """The `ProviderSource` class of a provider id (imports its module on first use)."""
+    """The `ProviderSource` class of a provider id (imports its package on first use)."""
     if provider_id not in PROVIDER_IDS:
         raise KeyError(f"unknown provider {provider_id!r}; known: {', '.join(PROVIDER_IDS)}")
     module = importlib.import_module(f"uc_pipeline.providers.{provider_id}")

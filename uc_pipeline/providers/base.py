@@ -10,13 +10,29 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-if TYPE_CHECKING:
-    from uc_pipeline.connections import Connection
-    from uc_pipeline.http import HttpSettings, Quota
+from uc_pipeline.http.types import HttpSettings, Quota
 
 Record = dict[str, Any]
+
+
+class SourceConnection(Protocol):
+    """What a source reads of its connection (`uc_pipeline.connections.Connection` is one). Declared
+    here, not imported, so that the connections module may look providers up without an import circle."""
+
+    @property
+    def connection_id(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def credentials(self) -> Mapping[str, Any]: ...
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+    @property
+    def secret_values(self) -> list[str]: ...
+
+    def quota(self, group: str = "default") -> Quota: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,7 @@ class ProviderSource:
     # The `options:` a connection of this provider may set; the connections file refuses any other.
     option_names: ClassVar[tuple[str, ...]] = ("max_partition_seconds",)
 
-    def __init__(self, connection: Connection, settings: HttpSettings) -> None:
+    def __init__(self, connection: SourceConnection, settings: HttpSettings) -> None:
         self.connection = connection
         self.settings = settings
 

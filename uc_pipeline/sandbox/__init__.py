@@ -19,15 +19,16 @@ Usage (tests, demo, benchmarks)::
         assert not sandbox.request_log.duplicate_pages()     # no page fetched twice
         sandbox.fault_counts("demo-aircall")                 # {"http_503": 2, ...}
 
-Unknown paths answer the provider's own 404 body (notfound.py) and are logged with the connection
-their credentials name. The request log compares pages by normalized query (the provider's documented
-defaults applied) and marks an answer held back by a slow fault "slow", with its duration.
+Unknown paths answer the provider's own 404 body (the emulator's `not_found`, notfound.py) and are
+logged with the connection their credentials name. The request log compares pages by normalized query
+(the provider's documented defaults applied) and marks an answer held back by a slow fault "slow", with its duration.
 
 Control endpoints (same server): GET /_sandbox/health, GET /_sandbox/requests?connection_id=&provider=&limit=,
 GET /_sandbox/faults, PUT|POST /_sandbox/faults/{connection_id} (JSON FaultSpec; PUT replaces, POST merges),
 GET /_sandbox/truth/{connection_id}/{stream}?start=ISO&end=ISO.
 
-Emulators (`uc_pipeline.sandbox.<provider>.EMULATOR`) are imported only for the providers a sandbox
+Emulators (`uc_pipeline.sandbox.<provider>.EMULATOR`, one package per id of the provider registry,
+emulators.py; the protocol they implement is contract.py) are imported only for the providers a sandbox
 uses; tests can pass their own with `Sandbox(connections, emulators={"x": MyEmulator()})`. Inside an
 emulator, per request: `adm = await ctx.admit(request, conn, group)`; answer 429 when
 `adm.quota.exceeded` or `adm.fault` starts with "storm_429", 5xx for "http_5xx", else the page; and always
@@ -38,6 +39,8 @@ page costs O(log n + page) at any daily volume.
 
 from uc_pipeline.sandbox.clock import Clock
 from uc_pipeline.sandbox.config import SandboxConfigError, load_sandbox_config
+from uc_pipeline.sandbox.contract import Emulator, GroundTruth, SandboxContext
+from uc_pipeline.sandbox.emulators import PROVIDER_IDS, load_emulator
 from uc_pipeline.sandbox.model import (
     MISSED_REASONS,
     SHORT_ABANDON_S,
@@ -47,20 +50,17 @@ from uc_pipeline.sandbox.model import (
     Comment,
     Contact,
     Directory,
-    Emulator,
     FaultSpec,
-    GroundTruth,
     ProviderProfile,
     Queue,
     QuotaSpec,
     QuotaState,
     Recording,
     SandboxConnection,
-    SandboxContext,
     Tag,
 )
 from uc_pipeline.sandbox.requestlog import LoggedRequest, RequestLog
-from uc_pipeline.sandbox.server import PROVIDER_IDS, Sandbox, load_emulator
+from uc_pipeline.sandbox.server import Sandbox
 from uc_pipeline.sandbox.standalone import serve_cli
 
 __all__ = [

@@ -1,5 +1,6 @@
 """Sandbox connections: the demo defaults, the optional sandbox YAML config, and the pipeline
-connections file (plus environment) that points the pipeline at a running sandbox."""
+connections file (plus environment) that points the pipeline at a running sandbox. What differs by
+provider (credential fields, default time zone, pipeline options) comes from its emulator."""
 
 from __future__ import annotations
 
@@ -13,21 +14,10 @@ from typing import Any
 
 import yaml
 
+from uc_pipeline.sandbox.contract import Emulator
+from uc_pipeline.sandbox.emulators import PROVIDER_IDS, load_emulator
 from uc_pipeline.sandbox.faults import fault_spec_from
 from uc_pipeline.sandbox.model import QuotaSpec, SandboxConnection
-
-CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "aircall": ("api_id", "api_token"),
-    "ringcentral": ("client_id", "client_secret", "jwt"),
-    "eightbyeight": ("tenant", "token"),
-    "zendesk": ("email", "api_token"),
-}
-# Distinct zones, so that local-time handling (8x8 offsets, daily curves) is exercised.
-DEFAULT_TIMEZONES: dict[str, str] = {
-    "aircall": "Europe/Paris", "ringcentral": "America/New_York",
-    "eightbyeight": "America/Los_Angeles", "zendesk": "Europe/London",
-}
-
 
 QUOTA_PROFILES = ("fast", "documented")
 SETTINGS_KEYS = ("profile", "seed", "now", "connections")
@@ -56,7 +46,8 @@ def credentials_for(
     provider: str, connection_id: str, seed: int, fields: Sequence[str] | None = None
 ) -> dict[str, str]:
     """Deterministic fake credentials in each field's usual shape."""
-    fields = fields or CREDENTIAL_FIELDS.get(provider, ())
+    if not fields and provider in PROVIDER_IDS:
+        fields = load_emulator(provider).credential_fields
     if not fields:
         raise ValueError(f"unknown provider {provider!r}: give the credential field names")
     out = {}
@@ -83,9 +74,22 @@ def default_connections(
         out.append(SandboxConnection(
             provider=provider, connection_id=connection_id, credentials=credentials_for(provider, connection_id, seed),
             seed=seed, calls_per_day=calls_per_day, history_start=history_start,
-            timezone=DEFAULT_TIMEZONES.get(provider, "UTC"),
+            timezone=_default_timezone(provider),
         ))
     return out
+
+
+def _default_timezone(provider: str) -> str:
+    return getattr(load_emulator(provider), "default_timezone", "UTC") if provider in PROVIDER_IDS else "UTC"
+
+
+def _pipeline_options(conn: SandboxConnection, emulators: Mapping[str, Emulator]) -> dict[str, Any]:
+    """The `options:` of the pipeline connection, from the emulator's `pipeline_options` hook (if any)."""
+    emulator = emulators.get(conn.provider)
+    if emulator is None and conn.provider in PROVIDER_IDS:
+        emulator = load_emulator(conn.provider)
+    hook = getattr(emulator, "pipeline_options", None)
+    return dict(hook(conn)) if callable(hook) else {}
 
 
 def env_name(prefix: str, connection_id: str, field: str) -> str:
@@ -94,7 +98,7 @@ def env_name(prefix: str, connection_id: str, field: str) -> str:
 
 def connections_yaml(
     connections: Sequence[SandboxConnection], base_url: str, quotas: Mapping[str, Mapping[str, QuotaSpec]],
-    env_prefix: str = "UC_",
+    env_prefix: str = "UC_", emulators: Mapping[str, Emulator] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """(YAML text of a pipeline connections file, environment variable values) for `connections`, served
     at `base_url`, with the sandbox's effective `quotas` (connection_id -> group -> spec)."""
@@ -115,10 +119,9 @@ def connections_yaml(
                               "penalty_seconds": spec.penalty_s}
                       for group, spec in sorted(quotas.get(conn.connection_id, {}).items())},
             "history_start": conn.history_start.isoformat(),
-            # The pipeline reads Zendesk's page size to tell a caught-up export from a creeping cursor.
-            **({"options": {"page_size": conn.options["page_size"]}}
-               if conn.provider == "zendesk" and "page_size" in conn.options else {}),
         })
+        if options := _pipeline_options(conn, emulators or {}):
+            entries[-1]["options"] = options
     text = "# Generated for the uc-pipeline sandbox; secrets live in the environment variables named here.\n"
     text += yaml.safe_dump({"connections": entries}, sort_keys=False, allow_unicode=True)
     return text, env
@@ -191,9 +194,9 @@ def _parse(path: Path, index: int, raw: Any, default_seed: int = 1) -> SandboxCo
     if unknown:
         raise SandboxConfigError(f"{where}: unknown key(s) {sorted(unknown)}. Fix: use {', '.join(sorted(allowed))}.")
     provider = raw.get("provider")
-    if provider not in CREDENTIAL_FIELDS:
+    if provider not in PROVIDER_IDS:
         raise SandboxConfigError(
-            f"{where}: unknown provider {provider!r}. Fix: use one of {', '.join(CREDENTIAL_FIELDS)}.")
+            f"{where}: unknown provider {provider!r}. Fix: use one of {', '.join(PROVIDER_IDS)}.")
     connection_id = str(raw.get("connection_id") or f"demo-{provider}")
     seed = int(raw.get("seed", default_seed))
     try:
@@ -212,6 +215,6 @@ def _parse(path: Path, index: int, raw: Any, default_seed: int = 1) -> SandboxCo
         provider=provider, connection_id=connection_id,
         credentials={**credentials_for(provider, connection_id, seed), **(raw.get("credentials") or {})},
         seed=seed, calls_per_day=calls_per_day, history_start=history_start,
-        timezone=str(raw.get("timezone", DEFAULT_TIMEZONES[provider])), quotas=quotas, faults=faults,
+        timezone=str(raw.get("timezone") or _default_timezone(provider)), quotas=quotas, faults=faults,
         options=dict(raw.get("options") or {}),
     )

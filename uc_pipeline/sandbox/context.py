@@ -21,11 +21,12 @@ from starlette.responses import Response
 from uc_pipeline.sandbox.bodyfaults import malformed_response, reset_response, truncated_response
 from uc_pipeline.sandbox.clock import Clock
 from uc_pipeline.sandbox.config import QUOTA_PROFILES
+from uc_pipeline.sandbox.contract import Emulator
 from uc_pipeline.sandbox.faults import FaultInjector
 from uc_pipeline.sandbox.generator import MAX_CALLS_PER_DAY
-from uc_pipeline.sandbox.model import Admission, Emulator, QuotaSpec, SandboxConnection
+from uc_pipeline.sandbox.model import Admission, QuotaSpec, SandboxConnection
 from uc_pipeline.sandbox.quota import QuotaBook
-from uc_pipeline.sandbox.requestlog import QUERY_DEFAULTS, RequestLog
+from uc_pipeline.sandbox.requestlog import RequestLog
 from uc_pipeline.sandbox.truth import Truth
 
 _STATE_KEY = "uc_sandbox"  # request.state entry: what admit() decided, read by deliver()
@@ -190,11 +191,11 @@ class Context:
             self.log(scope, status, connection_id=self.identify(scope))
 
     def query_defaults(self, provider: str | None) -> Mapping[str, str]:
-        """The provider's documented query defaults (see requestlog.QUERY_DEFAULTS)."""
+        """The provider's documented query defaults: its emulator's `query_defaults` (none when it has no
+        such attribute): leaving one out or giving its default asks for the same page."""
         if provider is None:
             return {}
-        own = getattr(self.emulators.get(provider), "query_defaults", None)
-        return own if own is not None else QUERY_DEFAULTS.get(provider, {})
+        return getattr(self.emulators.get(provider), "query_defaults", None) or {}
 
     def identify(self, scope: Mapping[str, Any]) -> str | None:
         """The connection a request's credentials belong to: the same Authorization header as an answered

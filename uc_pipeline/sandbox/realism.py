@@ -1,7 +1,9 @@
 """How sparse the sandbox's records are: the rates at which the emulators leave out or change what real
 providers leave out or change, and the deterministic draws that apply them.
 
-The rates, and the vendor sample or document each comes from, are tabled in `README.md` ("Sparsity").
+The rates, and the vendor sample or document each comes from, are tabled in `README.md` ("Sparsity");
+each provider's own rates live in its emulator package (e.g. `zendesk/render.py`), this module holds the
+shared ones and the draws.
 A draw is a hash of (what, seed, connection, call), never the day's random generator, so a rate changes
 no other value of the generated history: the ground truth (`truth.py`) stays exactly what happened, and
 only the way an emulator renders it becomes as sparse as real payloads. The same seed always gives the
@@ -15,20 +17,6 @@ from datetime import date
 
 from uc_pipeline.sandbox.model import SandboxConnection
 
-# Zendesk: share of answered calls whose call object has `agent_id: null` while their legs name the agent.
-ZENDESK_AGENT_ONLY_ON_LEGS = 0.05
-# RingCentral: share of recorded calls whose `recording.id` is the id already carried by a call of the day
-# before (the vendor's two documented records VgLcd1KWffJVzUA and ASaxDDkSZ5s42MA share 1662272004).
-RINGCENTRAL_SHARED_RECORDING = 0.005
-# RingCentral, per connection option `sessionless_rate` (default 0): share of records without `sessionId`.
-RINGCENTRAL_SESSIONLESS_OPTION = "sessionless_rate"
-# RingCentral, per connection option `detailed_view` (default true): false for an account whose call log
-# answers only in the Simple view (no `legs`), whatever view is asked for.
-RINGCENTRAL_DETAILED_VIEW_OPTION = "detailed_view"
-# Aircall: calls starting on or after this day carry the Smartflows spelling of `missed_call_reason`
-# (`abandoned`); earlier ones the classic routing's (`abandoned_in_classic`). Option `smartflows_since`.
-AIRCALL_SMARTFLOWS_OPTION = "smartflows_since"
-AIRCALL_SMARTFLOWS_SINCE = date(2026, 6, 1)
 # Days with one or two calls: public holidays that nearly every contact center closes for (month, day).
 QUIET_DAYS = frozenset({(1, 1), (5, 1), (12, 25), (12, 26)})
 

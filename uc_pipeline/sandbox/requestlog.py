@@ -2,7 +2,8 @@
 to its quotas (`violations`) and never fetched a page twice (`duplicate_pages`). Bounded memory.
 
 Pages are compared by their normalized query: parameters parsed and sorted, and those equal to the
-provider's documented default dropped (`per_page=50` and `page=1&per_page=50` ask for the same page).
+provider's documented default (the emulator's `query_defaults`) dropped: `per_page=50` and
+`page=1&per_page=50` ask for the same page.
 An answer held back by a "slow" fault is logged with that mark and how long it took, so a client's
 timeout and its retry read as such, not as a page fetched twice."""
 
@@ -17,13 +18,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 DEFAULT_CAPACITY = 500_000
-# Query parameters whose documented default makes them optional, by provider (an emulator's own
-# `query_defaults` attribute takes precedence): leaving one out or giving its default is the same page.
-QUERY_DEFAULTS: dict[str, dict[str, str]] = {
-    "aircall": {"page": "1", "per_page": "20", "order": "asc"},
-    "ringcentral": {"page": "1", "perPage": "100", "view": "Simple"},
-    "eightbyeight": {"n": "1"},
-}
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ truth, quotas, faults, request log) and serves the app with uvicorn in a backgro
 from __future__ import annotations
 
 import contextlib
-import importlib
 import socket
 import threading
 import time
@@ -18,25 +17,10 @@ from uc_pipeline.sandbox.app import build_app
 from uc_pipeline.sandbox.clock import Clock
 from uc_pipeline.sandbox.config import connections_yaml, default_connections
 from uc_pipeline.sandbox.context import Context
-from uc_pipeline.sandbox.model import Call, Emulator, FaultSpec, QuotaSpec, SandboxConnection
+from uc_pipeline.sandbox.contract import Emulator
+from uc_pipeline.sandbox.emulators import PROVIDER_IDS, load_emulator
+from uc_pipeline.sandbox.model import Call, FaultSpec, QuotaSpec, SandboxConnection
 from uc_pipeline.sandbox.requestlog import RequestLog
-
-PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zendesk")
-
-
-def load_emulator(provider: str) -> Emulator:
-    """`EMULATOR` of `uc_pipeline.sandbox.<provider>`, imported on first use."""
-    try:
-        module = importlib.import_module(f"uc_pipeline.sandbox.{provider}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"uc_pipeline.sandbox.{provider}":
-            raise
-        raise LookupError(f"no sandbox emulator for provider {provider!r} (module uc_pipeline.sandbox.{provider} "
-                          f"is missing); known providers: {', '.join(PROVIDER_IDS)}") from None
-    emulator = getattr(module, "EMULATOR", None)
-    if emulator is None:
-        raise LookupError(f"uc_pipeline.sandbox.{provider} defines no EMULATOR")
-    return emulator
 
 
 class Sandbox:
@@ -173,7 +157,8 @@ class Sandbox:
         `base_url` defaults to where this sandbox is serving."""
         base = (base_url or self.serving_url).rstrip("/")
         return connections_yaml(self.connections, base, {c.connection_id: self.quotas(c.connection_id)
-                                                         for c in self.connections}, env_prefix)
+                                                         for c in self.connections}, env_prefix,
+                                emulators=self.ctx.emulators)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -21,7 +21,8 @@ import uvicorn
 
 from uc_pipeline.sandbox.clock import Clock
 from uc_pipeline.sandbox.config import QUOTA_PROFILES, SandboxConfigError, load_sandbox_config, parse_now
-from uc_pipeline.sandbox.server import PROVIDER_IDS, Sandbox, bind_socket, load_emulator
+from uc_pipeline.sandbox.emulators import PROVIDER_IDS, load_emulator
+from uc_pipeline.sandbox.server import Sandbox, bind_socket
 
 DEFAULT_PORT = 8765
 DEFAULT_CALLS_PER_DAY = 200

@@ -1,6 +1,6 @@
 {#-
   uc_field_coverage: which unified columns each provider supplies — the union of the coverage seeds
-  seeds/coverage/<provider>_field_coverage.csv (one row per provider x model x column).
+  seeds/<provider>/<provider>_field_coverage.csv (one row per provider x model x column).
 -#}
 {{ config(materialized='table', tags=['partitioned']) }}
 

@@ -5,7 +5,7 @@
   time, so the latest extraction of a call wins (comments and tags keep changing a call for days
   after it ended). Ephemeral: stg_aircall__uc_call stores these calls once, in the unified shape.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 
 {%- set aircall_user = '{"id": "VARCHAR", "name": "VARCHAR", "email": "VARCHAR"}' %}
 

@@ -4,7 +4,7 @@
   contact, transfer parties and comments, the voicemail flag and asset page, the landing day), so the
   recordings and comments are views over it and nothing re-reads the landing.
 
-  Enums come from seeds/enums/aircall_enums.csv (macros/uc_enums.sql): a value not in it is UNKNOWN
+  Enums come from seeds/aircall/aircall_enums.csv (macros/uc_enums.sql): a value not in it is UNKNOWN
   and listed in `_unknown_enums`. Outcome: Aircall's `status` is a lifecycle (initial/answered/done),
   not an outcome; a call that is not `done` yet is UNKNOWN. A done call with `answered_at` is
   ANSWERED; one with a voicemail is VOICEMAIL; otherwise the seed's meaning of `missed_call_reason`
@@ -21,6 +21,7 @@
   the same or newer (the latest extraction wins).
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='id',
     incremental_strategy='delete+insert',

@@ -4,7 +4,7 @@
   stored version, so one that a newer version no longer has is gone. A comment time that cannot be
   read fails the calls' build (their `updated_at` reads every comment), so none is stored.
 -#}
-{{ config(materialized='view') }}
+{{ config(tags=['partitioned'], materialized='view') }}
 with comments as (
     select connection_id, id as call_id, _extracted_at, _loaded_at, unnest(comments) as c
     from {{ ref('stg_aircall__uc_call') }}

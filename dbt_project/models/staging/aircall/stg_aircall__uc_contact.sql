@@ -3,7 +3,7 @@
   when the caller matched an Aircall contact), one row per contact, from its latest extracted call.
   The embedded contact carries no creation/update time in the payloads seen.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
     select * from {{ staging_landed_in_window('stg_aircall__uc_call') }}
     where contact.id is not null

@@ -6,7 +6,7 @@
   Aircall login); the `recording`/`voicemail` mp3 URLs are signed S3 links that expire after 10
   minutes and are never kept. Aircall gives no start/end or length of the media itself.
 -#}
-{{ config(materialized='view') }}
+{{ config(tags=['partitioned'], materialized='view') }}
 with media as (
     select *, 'recording' as kind from {{ ref('stg_aircall__uc_call') }}
     where has_recording

@@ -3,7 +3,7 @@
   `transferred_to` and comment authors. One row per user, from the latest extraction that shows it.
   The Aircall user object carries no phone number or extension.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
     select * from {{ staging_landed_in_window('stg_aircall__uc_call') }}
 ),

@@ -6,7 +6,7 @@
   becomes UTC. The API reports no update time, so the latest extraction wins. Ephemeral:
   stg_eightbyeight__uc_recording stores these recordings once, in the unified shape.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 
 {%- set landed_records = landing_source('eightbyeight', 'recordings') %}
 

@@ -11,6 +11,7 @@
   QUEUE_DIRECT_AGENT_ACCESS mean "no queue".
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='id',
     incremental_strategy='delete+insert',

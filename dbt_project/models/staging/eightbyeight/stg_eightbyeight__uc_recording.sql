@@ -5,13 +5,14 @@
   name, not a link: fetching the audio needs the tenant token, so `web_url` is NULL. After the
   contract's columns it keeps what stg_eightbyeight__uc_call and __uc_user read (the call key, the
   agent login, the dialled number and the queue as the API gives them, the channel values the enum seed
-  does not know, the landing day). Type from the channel's kind in seeds/enums/eightbyeight_enums.csv:
+  does not know, the landing day). Type from the channel's kind in seeds/eightbyeight/eightbyeight_enums.csv:
   `#virtual_outbound#` OUTBOUND, `#virtual_daa#` (direct agent access) and a dialled number INBOUND; no
   channel, or a `#...#` kind the seed does not know, UNKNOWN.
   Incremental by recording: a run writes the recordings its window landed, except those whose stored
   version is the same or newer (the latest extraction wins).
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='id',
     incremental_strategy='delete+insert',
@@ -19,7 +20,7 @@
 ) }}
 {{ staging_require_columns(['call_key', 'landed_date']) }}
 with recordings as (
-    -- the channel's kind (seeds/enums/eightbyeight_enums.csv): a `#...#` constant, or the number the
+    -- the channel's kind (seeds/eightbyeight/eightbyeight_enums.csv): a `#...#` constant, or the number the
     -- caller dialled; a `#...#` channel the seed does not know is UNKNOWN and listed in `_unknown_enums`
     select r.*, coalesce(r.transaction_id, r.recording_id) as call_key, ch.meaning as channel_meaning
     from {{ ref('stg_eightbyeight__recordings') }} as r

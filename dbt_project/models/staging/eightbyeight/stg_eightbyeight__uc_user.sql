@@ -1,5 +1,5 @@
 {#- 8x8 VCC agents seen on recordings: the `agentID` login only (no name, email or number in this API). -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 select
     {{ staging_uc_id('eightbyeight', 'connection_id', 'agent_id') }} as id,
     'eightbyeight' as provider,

@@ -6,11 +6,12 @@
   `transfer_legs`, the record's number of `TransferCall` legs (NULL without legs: Simple view). The
   other legs, mostly master legs repeating the record's own parties, are two thirds of all legs in
   the sandbox's data; storing every leg made this table's biggest column. Leg types come from
-  seeds/enums/ringcentral_enums.csv (`leg_type`: AGENT = `Accept`, TRANSFER = `TransferCall`);
+  seeds/ringcentral/ringcentral_enums.csv (`leg_type`: AGENT = `Accept`, TRANSFER = `TransferCall`);
   `unknown_leg_types` lists the record's leg types the seed does not know. Times are ISO-8601 with
   `Z` (ms). The version with the latest `lastModifiedTime` (then the latest extraction) wins.
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='record_key',
     incremental_strategy='delete+insert',

@@ -9,7 +9,7 @@
   `TransferCall` legs. Without legs (Simple view) answer time, agent of an inbound call and
   transfers are unknown.
 
-  Enums come from seeds/enums/ringcentral_enums.csv (macros/uc_enums.sql): a value not in it is
+  Enums come from seeds/ringcentral/ringcentral_enums.csv (macros/uc_enums.sql): a value not in it is
   UNKNOWN and listed in `_unknown_enums` (with the session's unknown leg types). Outcome from the
   seed's meaning of the call-log `result` (Accepted / Call connected -> ANSWERED, for the session when
   any of its records was answered; Voicemail -> VOICEMAIL; Missed / No Answer / Rejected / Answered
@@ -31,6 +31,7 @@
   keeps the days it left in `_previous_call_dates`.
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='id',
     incremental_strategy='delete+insert',

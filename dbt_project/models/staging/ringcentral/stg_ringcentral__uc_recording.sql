@@ -10,6 +10,7 @@
   `source_id` stays the provider's id.
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     incremental_strategy='append',
     pre_hook="{{ staging_replace_rows_of_calls('ringcentral', 'stg_ringcentral__uc_call', 'source_id') }}",

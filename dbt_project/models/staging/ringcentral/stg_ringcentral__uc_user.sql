@@ -4,7 +4,7 @@
   left out when they only ever appear as the dialled queue of an inbound call). One row per
   extension id, from its latest extraction; RingCentral parties carry no email.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with records as (
     select * from {{ staging_landed_in_window('stg_ringcentral__call_log') }}
 ),

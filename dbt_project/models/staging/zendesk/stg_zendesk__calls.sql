@@ -5,7 +5,7 @@
   landed again on a later day: the version with the latest `updated_at` (then the latest extraction)
   wins. Ephemeral: stg_zendesk__uc_call stores these calls once, in the unified shape.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 
 {%- set landed_records = landing_source('zendesk', 'calls') %}
 

@@ -6,6 +6,7 @@
   agent took it) and its transfers.
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='record_key',
     incremental_strategy='delete+insert',

@@ -3,7 +3,7 @@
   that stores Zendesk calls. After the contract's columns it keeps what stg_zendesk__uc_contact and
   __uc_user read (the agent and customer ids as the export gives them, the landing day).
 
-  Enums come from seeds/enums/zendesk_enums.csv (macros/uc_enums.sql): a value not in it is UNKNOWN
+  Enums come from seeds/zendesk/zendesk_enums.csv (macros/uc_enums.sql): a value not in it is UNKNOWN
   and listed in `_unknown_enums`. Outcome from the seed's meaning of `completion_status` (completed
   -> ANSWERED, pending_voicemail -> VOICEMAIL, abandoned_in_queue / _in_ivr / _on_hold -> ABANDONED,
   abandoned_in_voicemail / not_answered -> MISSED, failed -> FAILED; empty = in progress -> UNKNOWN),
@@ -24,6 +24,7 @@
   the table last ran belongs to, with their transfers counted again.
 -#}
 {{ config(
+    tags=['partitioned'],
     materialized='incremental',
     unique_key='id',
     incremental_strategy='delete+insert',

@@ -2,7 +2,7 @@
   Zendesk Talk contacts: the export identifies the caller as a Zendesk end user (`customer_id`) but
   carries none of its details (they live in the Users API), so a contact is its id only.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with calls as (
     select * from {{ staging_landed_in_window('stg_zendesk__uc_call') }}
     where customer_id is not null

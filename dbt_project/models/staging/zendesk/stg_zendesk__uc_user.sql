@@ -2,7 +2,7 @@
   Zendesk Talk agents seen in calls (`agent_id`) and agent legs (`agent_id` / `user_id`). The export
   gives ids only; names, emails and numbers live in the Users API.
 -#}
-{{ config(materialized='ephemeral') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with seen as (
     select connection_id, agent_id as user_id, _extracted_at from {{ staging_landed_in_window('stg_zendesk__uc_call') }}
     union all

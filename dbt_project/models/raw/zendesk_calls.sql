@@ -1,2 +1,0 @@
-{#- Every landed zendesk `calls` record (all days, all connections), verbatim. -#}
-select * from {{ landing_source('zendesk', 'calls', windowed=false) }}
