@@ -71,7 +71,7 @@ class UcDbtTranslator(DagsterDbtTranslator):
         return OWNERS
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        """The dbt description (seeds: dbt_project/seeds/_seeds.yml), else the model's leading `{#- ... -#}`
+        """The dbt description (seeds: seeds/<provider>/_<provider>__seeds.yml), else the model's leading `{#- ... -#}`
         comment; never the raw SQL and its Jinja. `<placeholders>` are escaped so that Markdown shows them."""
         text = (dbt_resource_props.get("description") or "").strip()
         if not text:
@@ -81,7 +81,6 @@ class UcDbtTranslator(DagsterDbtTranslator):
             text += f" The DuckDB view `raw.{dbt_resource_props['name']}` over the landed Parquet files."
         return escape_markdown_tags(text.strip() or f"dbt {dbt_resource_props['resource_type']} "
                                     f"`{dbt_resource_props['name']}`.")
-
 
     def get_asset_check_spec(
         self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
