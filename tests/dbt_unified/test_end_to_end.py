@@ -1,4 +1,4 @@
-"""End to end against the sandbox: 7 days of all four providers extracted over HTTP with the real
+"""End to end against the sandbox: 7 days of every registered provider extracted over HTTP with the real
 clients, landed, built with the real staging models; uc_call holds exactly one row per ground-truth call
 each provider can expose, with matching outcome, direction and times, and the KPI marts equal KPIs
 computed here from the ground truth for the fields each provider covers; daily partitioned runs build
@@ -39,6 +39,7 @@ NATIVE_ID: dict[str, Callable[[Call], Any]] = {
     "ringcentral": session_id,
     "eightbyeight": lambda c: c.call_id,
     "zendesk": call_native_id,
+    "dialpad": lambda c: c.call_id,
 }
 
 

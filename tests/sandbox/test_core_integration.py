@@ -87,7 +87,7 @@ def test_unknown_paths_answer_the_vendors_error_body_and_name_the_connection() -
         assert answer.status_code == 404 and answer.json()["errorCode"] == "CMN-102"
         assert answer.json()["errors"][0]["message"].startswith("Resource for parameter")
         # A path under no provider names what is served.
-        answer = httpx.get(f"{base}/dialpad/v2/calls")
+        answer = httpx.get(f"{base}/nosuchprovider/v2/calls")
         assert answer.status_code == 404 and "/aircall/" in answer.json()["message"]
         assert httpx.get(f"{base}/aircall/v1/call").status_code == 404  # no credentials: nobody's
     logged = [(e.path, e.status, e.connection_id) for e in sandbox.request_log.entries() if e.status == 404]
@@ -95,7 +95,7 @@ def test_unknown_paths_answer_the_vendors_error_body_and_name_the_connection() -
         ("/aircall/v1/call", 404, "demo-aircall"),
         ("/zendesk/api/v2/channels/voice/stats/incremental/cals", 404, "demo-zendesk"),
         ("/ringcentral/restapi/v1.0/account/~/calllog", 404, "demo-ringcentral"),
-        ("/dialpad/v2/calls", 404, None),
+        ("/nosuchprovider/v2/calls", 404, None),
         ("/aircall/v1/call", 404, None),
     ]
 

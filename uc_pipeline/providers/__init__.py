@@ -13,7 +13,7 @@ from functools import cache
 
 from uc_pipeline.providers.base import ProviderSource
 
-PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zendesk")
+PROVIDER_IDS: tuple[str, ...] = ("aircall", "ringcentral", "eightbyeight", "zendesk", "dialpad")
 
 
 @cache

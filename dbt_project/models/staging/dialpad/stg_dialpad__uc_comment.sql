@@ -1,0 +1,3 @@
+{#- Dialpad: the call list carries no notes or comments (labels are tags); no rows. -#}
+{{ config(tags=['partitioned']) }}
+{{ uc_no_rows('uc_comment', 'dialpad') }}
