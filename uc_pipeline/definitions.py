@@ -46,14 +46,15 @@ def build_definitions() -> dg.Definitions:
     partitions = daily_partitions(earliest_history_start(connections_file()))
     extract_assets = build_extract_assets(partitions)
     snapshot_assets = build_snapshot_assets()
-    dbt_daily_models, dbt_history_views = build_dbt_assets(partitions, project)
+    dbt_seeds, dbt_daily_models, dbt_history_views = build_dbt_assets(partitions, project)
     warehouse_models = [*dbt_daily_models.keys, *dbt_history_views.keys]
     serving_assets = build_serving_assets([k for k in warehouse_models if k.path[0] in ("uc", "reporting")])
 
-    # The directory snapshots run in the daily job too: upstream of the dbt sources, so before the models.
-    partitioned = dg.AssetSelection.assets(*extract_assets, *snapshot_assets, dbt_daily_models)
+    # The daily job: the directory snapshots (upstream of the dbt sources) and the seeds (not partitioned)
+    # before the models that read them.
+    daily = dg.AssetSelection.assets(*extract_assets, *snapshot_assets, dbt_seeds, dbt_daily_models)
     publish = dg.AssetSelection.assets(dbt_history_views, *serving_assets)
-    daily_job = build_daily_job(partitioned)
+    daily_job = build_daily_job(daily)
     publish_job = dg.define_asset_job(
         "publish",
         selection=publish,
@@ -65,12 +66,12 @@ def build_definitions() -> dg.Definitions:
         description="Land a new snapshot of every provider directory (agents, queues, lines, contacts).",
     )
     return dg.Definitions(
-        assets=[*extract_assets, *snapshot_assets, dbt_daily_models, dbt_history_views, *serving_assets],
+        assets=[*extract_assets, *snapshot_assets, dbt_seeds, dbt_daily_models, dbt_history_views, *serving_assets],
         asset_checks=ASSET_CHECKS,
         jobs=[daily_job, publish_job, *([snapshot_job] if snapshot_assets else [])],
         schedules=[build_daily_schedule(daily_job, partitions)],
         sensors=[build_publish_automation(publish), dead_run_reaper],
-        executor=build_executor(),  # Dagster's default unless UC_CELERY_CONFIG names a Celery config
+        executor=build_executor(),  # one step in-process, else multiprocess; Celery when UC_CELERY_CONFIG is set
         resources={
             "uc": PipelineResource(
                 data_dir=dg.EnvVar(DATA_DIR_ENV),

@@ -5,7 +5,6 @@ partition with its own figures; Ctrl-C stops everything."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -150,9 +149,6 @@ def test_cli_backfill_runs_through_dagster_with_each_days_figures(dev: dict) -> 
         truth = landed_truth(day)
         for key in EXTRACT_KEYS:
             assert latest_row_counts(dev["data"] / "dagster_home", key)[day.isoformat()] == truth["/".join(key)]
-    shots = os.environ.get("UC_SCREENSHOT_DIR")
-    if shots and shutil.which("chromium"):
-        take_screenshots(dev["url"], Path(shots))
 
 
 def test_ctrl_c_stops_dagster_and_the_sandbox(dev: dict) -> None:
@@ -163,26 +159,3 @@ def test_ctrl_c_stops_dagster_and_the_sandbox(dev: dict) -> None:
     out = dev["log"].read_text()
     assert "Traceback" not in out
 
-
-def take_screenshots(url: str, folder: Path) -> None:
-    """The UI after the runs, for the record (only when UC_SCREENSHOT_DIR is set and Chromium exists)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    # what the UI's "Skip" on its first-visit newsletter prompt records, so that it does not cover the pages
-    httpx.post(f"{url}/graphql", json={"query": "mutation { setNuxSeen }"}, timeout=30)
-    pages = {
-        "asset-graph": "/asset-groups",
-        "raw-aircall-calls-partitions": "/assets/raw/aircall/calls?view=partitions",
-        "raw-aircall-calls-events": "/assets/raw/aircall/calls?view=events",
-        "runs": "/runs",
-        "backfills": "/overview/backfills",
-        "automation": "/automation",
-        "uc-call": "/assets/uc/uc_call",
-        "uc-call-checks": "/assets/uc/uc_call?view=checks",
-        "raw-views": "/assets/raw_views",
-    }
-    for name, path in pages.items():
-        subprocess.run(
-            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1600,1000",
-             "--virtual-time-budget=15000", f"--screenshot={folder / (name + '.png')}", url + path],
-            capture_output=True, timeout=120,
-        )

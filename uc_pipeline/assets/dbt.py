@@ -1,10 +1,11 @@
-"""dbt models as Dagster assets: the day-partitioned build and the whole-history views.
+"""dbt models as Dagster assets: the seeds, the day-partitioned build and the whole-history views.
 
-Partitioned: every model except those tagged `unpartitioned`; a run over days D1..Dn sets the dbt
-vars `uc_start_date`/`uc_end_date` (through UC_START_DATE/UC_END_DATE) so incremental models touch
-only those days. Unpartitioned: pure downstream views over the whole history (`raw.*` views,
-heatmaps). Both write the warehouse, so both run in the `warehouse` pool (one writer at a time).
-dbt tests become asset checks.
+Seeds: the reference data (coverage, enum meanings), one unpartitioned asset each: they hold no
+day. Partitioned: every model except those tagged `unpartitioned`; a run over days D1..Dn sets the
+dbt vars `uc_start_date`/`uc_end_date` (through UC_START_DATE/UC_END_DATE) so incremental models
+touch only those days. Unpartitioned: pure downstream views over the whole history (`raw.*` views,
+heatmaps). All write the warehouse, so all run in the `warehouse` pool (one writer at a time).
+dbt data tests become asset checks, named and described in the dbt project's yml.
 """
 
 import contextlib
@@ -29,6 +30,7 @@ from uc_pipeline.settings import WINDOW_ENV, warehouse_path
 
 WAREHOUSE_POOL = "warehouse"
 UNPARTITIONED = "tag:unpartitioned"
+SEEDS = "resource_type:seed"
 LAYER_GROUPS = {"uc": "unified", "reporting": "reporting", "seeds": "unified"}
 
 
@@ -40,23 +42,6 @@ def escape_markdown_tags(text: str) -> str:
     """`<provider>` outside code spans becomes `&lt;provider&gt;`, which Markdown shows instead of dropping."""
     parts = text.split("`")
     return "`".join(p if i % 2 else p.replace("<", "&lt;").replace(">", "&gt;") for i, p in enumerate(parts))
-
-
-def describe_test(test: str, kwargs: Mapping[str, Any]) -> str:
-    """What a generic dbt test asserts, from its name and arguments."""
-    column = kwargs.get("column_name")
-    columns = ", ".join(f"`{c}`" for c in kwargs.get("columns") or [])
-    known = {
-        "not_null": f"`{column}` is never NULL.",
-        "unique": f"`{column}` is unique.",
-        "accepted_values": f"`{column}` is one of {', '.join(map(str, kwargs.get('values') or []))}.",
-        "relationships": f"every `{column}` exists in `{kwargs.get('field')}` of {kwargs.get('to', '')}.",
-        "not_null_columns": f"none of {columns} is NULL.",
-        "accepted_values_columns": f"{columns} take only the accepted values.",
-        "unique_combination": f"no two rows share {columns} (the grain).",
-        "matches_field_coverage": "NULL exactly where uc_field_coverage says a provider does not supply a field.",
-    }
-    return f"dbt test `{test}`: " + known.get(test, "see the dbt project.").replace("{{ ref(", "").replace(") }}", "")
 
 
 class UcDbtTranslator(DagsterDbtTranslator):
@@ -87,18 +72,12 @@ class UcDbtTranslator(DagsterDbtTranslator):
         return OWNERS
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        """The dbt description, else the model's leading `{#- ... -#}` comment, else what a seed holds;
-        never the raw SQL and its Jinja. `<placeholders>` are escaped so that Markdown shows them."""
+        """The dbt description (seeds: seeds/<provider>/_<provider>__seeds.yml), else the model's leading `{#- ... -#}`
+        comment; never the raw SQL and its Jinja. `<placeholders>` are escaped so that Markdown shows them."""
         text = (dbt_resource_props.get("description") or "").strip()
         if not text:
             comment = LEADING_COMMENT.match(dbt_resource_props.get("raw_code") or "")
             text = " ".join(comment.group(1).split()) if comment else ""
-        if not text and dbt_resource_props["resource_type"] == "seed":
-            text = f"dbt seed `{dbt_resource_props.get('original_file_path', dbt_resource_props['name'])}`."
-            provider = dbt_resource_props["name"].split("_", 1)[0]
-            if dbt_resource_props["name"].endswith("_field_coverage") and provider in PROVIDER_IDS:
-                text = (f"Which unified fields {provider} supplies (native, derived or unavailable), per model "
-                        f"and column; `uc_field_coverage` unions these. From {text[9:]}")
         if dbt_resource_props.get("schema") == "raw" and dbt_resource_props["resource_type"] == "model":
             text += f" The DuckDB view `raw.{dbt_resource_props['name']}` over the landed Parquet files."
         return escape_markdown_tags(text.strip() or f"dbt {dbt_resource_props['resource_type']} "
@@ -107,17 +86,14 @@ class UcDbtTranslator(DagsterDbtTranslator):
     def get_asset_check_spec(
         self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetCheckSpec | None:
-        """dbt tests as checks with a description saying what they assert. The names stay dbt's: dagster-dbt
-        matches a test's result to its check by the test's name."""
+        """dbt data tests as checks, described by the test's own `description:` in the yml (dagster-dbt
+        0.29 reads only `meta.description`). The name stays the test's `name:`: dagster-dbt matches a
+        test's result to its check by it."""
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        node = manifest["nodes"].get(unique_id) or {}
         if spec is None or spec.description:
             return spec
-        meta = node.get("test_metadata") or {}
-        description = node.get("description") or (
-            describe_test(meta["name"], meta.get("kwargs") or {}) if meta else f"dbt singular test `{node['name']}`."
-        )
-        return spec._replace(description=description)
+        description = " ".join(((manifest["nodes"].get(unique_id) or {}).get("description") or "").split())
+        return spec._replace(description=description or None)
 
 
 # Source tests (the landing zone's own) run with the whole-history views, over every landed file, and a
@@ -212,13 +188,40 @@ def _with_row_counts(events: Iterator[Any], warehouse: str, manifest_path: Path 
             con.close()
 
 
+def missing_seeds(warehouse: Path, manifest_path: Path) -> list[str]:
+    """The seed tables the warehouse lacks (all of them before the first build)."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    wanted = {(n["schema"], n["name"]) for n in manifest["nodes"].values() if n["resource_type"] == "seed"}
+    if not warehouse.exists():
+        return sorted(f"{schema}.{name}" for schema, name in wanted)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        present = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+    finally:
+        con.close()
+    return sorted(f"{schema}.{name}" for schema, name in wanted - present)
+
+
 def build_dbt_assets(
     partitions_def: dg.PartitionsDefinition, project: DbtProject = dbt_project
 ) -> list[dg.AssetsDefinition]:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        exclude=UNPARTITIONED,
+        select=SEEDS,
+        dagster_dbt_translator=TRANSLATOR,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        name="dbt_seeds",
+    )
+    def dbt_seeds(context: dg.AssetExecutionContext, dbt: DbtCliResource, uc: PipelineResource) -> Iterator[Any]:
+        invocation = dbt.cli(["seed"], context=context)
+        yield from _with_row_counts(invocation.stream(), str(warehouse_path(uc.data_path)), project.manifest_path)
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        exclude=f"{UNPARTITIONED} {SEEDS}",
         dagster_dbt_translator=TRANSLATOR,
         partitions_def=partitions_def,
         backfill_policy=BACKFILL_POLICY,
@@ -227,6 +230,12 @@ def build_dbt_assets(
     )
     def dbt_daily_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, uc: PipelineResource) -> Iterator[Any]:
         days = partition_days(context)
+        # The daily job loads the seeds first; a partition materialized alone on a warehouse that has
+        # never had them (a new data directory) loads them here rather than failing on a missing table.
+        missing = missing_seeds(warehouse_path(uc.data_path), project.manifest_path)
+        if missing:
+            context.log.info(f"Loading the dbt seeds first: the warehouse lacks {', '.join(missing)}")
+            dbt.cli(["seed"], manifest=project.manifest_path).wait()
         # Unit tests have static inputs: CI and a plain `dbt build` run them, not every partition.
         with window_env(day_key(days[0]), day_key(days[-1])):
             invocation = dbt.cli(
@@ -253,4 +262,4 @@ def build_dbt_assets(
             dbt.cli(["test", "--select", SOURCE_TESTS], manifest=project.manifest_path).wait()
             context.log.info("dbt source tests over the whole landing zone passed")
 
-    return [dbt_daily_models, dbt_history_views]
+    return [dbt_seeds, dbt_daily_models, dbt_history_views]

@@ -9,7 +9,6 @@ import dagster as dg
 from uc_pipeline.assets.dbt import WAREHOUSE_POOL
 from uc_pipeline.assets.extract import OWNERS
 from uc_pipeline.assets.resources import PipelineResource
-from uc_pipeline.report import render_kpi_picture
 from uc_pipeline.serving import publish_snapshot
 from uc_pipeline.settings import landing_url, serving_path, serving_url, warehouse_path
 
@@ -65,6 +64,9 @@ def build_serving_assets(warehouse_models: Sequence[dg.AssetKey]) -> list[dg.Ass
         automation_condition=dg.AutomationCondition.eager(),
     )
     def kpi_picture(config: KpiPictureConfig, uc: PipelineResource) -> dg.MaterializeResult:
+        # imported here: matplotlib adds about a second to every load of the code location (each run, each step)
+        from uc_pipeline.report import render_kpi_picture
+
         out = uc.data_path / "reports" / "kpi_last_30_days.png"
         last_day = date.fromisoformat(config.last_day) if config.last_day else None
         render_kpi_picture(serving_path(uc.data_path), out, days=config.days, last_day=last_day)
