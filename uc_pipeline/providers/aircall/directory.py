@@ -12,14 +12,12 @@ origin is refused (the credentials would follow it).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from uc_pipeline.providers.base import ExtractStats, Record
+from uc_pipeline.http import ApiClient, MalformedResponseError
+from uc_pipeline.providers.base import ExtractStats, Record, SourceConnection
 from uc_pipeline.providers.directory_paging import DirectoryPage, page_directory
-
-if TYPE_CHECKING:
-    from uc_pipeline.providers.aircall.source import AircallSource
 
 PER_PAGE = 50
 DIRECTORY_STREAMS: dict[str, str] = {
@@ -34,7 +32,19 @@ REMEDY = (
 )
 
 
-def directory_records(source: AircallSource, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
+
+class ListingSource(Protocol):
+    """What the listing reads of the source (source.py imports this module, so it is declared here)."""
+
+    title: str
+    connection: SourceConnection
+    client: ApiClient
+    _origin: tuple[str, str]
+
+    def _fail(self, url: str, problem: str) -> MalformedResponseError: ...
+
+
+def directory_records(source: ListingSource, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
     """Every entry of the directory stream `stream` (`users`, `teams`, `numbers`, `contacts`)."""
     if stream not in DIRECTORY_STREAMS:
         raise ValueError(f"aircall has no directory stream {stream!r}; directory streams: {sorted(DIRECTORY_STREAMS)}")
@@ -66,7 +76,7 @@ def directory_records(source: AircallSource, stream: str, stats: ExtractStats) -
     )
 
 
-def _next(source: AircallSource, link: str, path: str) -> tuple[str, dict[str, str]]:
+def _next(source: ListingSource, link: str, path: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(link)
     if parts[:2] != source._origin:
         raise source._fail(path, f"next_page_link points to another origin than {source.connection.base_url}; "

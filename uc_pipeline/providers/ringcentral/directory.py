@@ -16,15 +16,13 @@ by `id`; `navigation.nextPage.uri` to another host is refused (the Bearer token 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
-from uc_pipeline.providers.base import ExtractStats, Record
+from uc_pipeline.http import ApiClient, MalformedResponseError
+from uc_pipeline.providers.base import ExtractStats, Record, SourceConnection
 from uc_pipeline.providers.directory_paging import DirectoryPage, page_directory
-
-if TYPE_CHECKING:
-    from uc_pipeline.providers.ringcentral.source import RingCentralSource
 
 EXTENSION_PATH = "/restapi/v1.0/account/~/extension"
 PER_PAGE = 100
@@ -37,8 +35,20 @@ REMEDY = ("Check that base_url is the RingCentral platform and that the app has 
           "then run the snapshot again; report the listing's paging to RingCentral if it fails again.")
 
 
+
+class ListingSource(Protocol):
+    """What the listing reads of the source (source.py imports this module, so it is declared here)."""
+
+    title: str
+    connection: SourceConnection
+    _client: ApiClient
+    _origin: httpx.URL
+
+    def _malformed(self, url: str, problem: str) -> MalformedResponseError: ...
+
+
 def directory_records(
-    source: RingCentralSource, stream: str, stats: ExtractStats
+    source: ListingSource, stream: str, stats: ExtractStats
 ) -> Iterator[tuple[str, Record]]:
     if stream not in DIRECTORY_STREAMS:
         raise ValueError(

@@ -18,14 +18,12 @@ incremental exports. Records are yielded verbatim, keyed by `id`; a next link to
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from uc_pipeline.providers.base import ExtractStats, Record
+from uc_pipeline.http import ApiClient, MalformedResponseError
+from uc_pipeline.providers.base import ExtractStats, Record, SourceConnection
 from uc_pipeline.providers.directory_paging import DirectoryPage, page_directory
-
-if TYPE_CHECKING:
-    from uc_pipeline.providers.zendesk.source import ZendeskSource
 
 API_GROUP = "api"
 PAGE_SIZE = 100
@@ -43,7 +41,18 @@ REMEDY = ("Check that base_url points at the Zendesk account (https://<subdomain
           "again; report the listing's paging to Zendesk if it fails again.")
 
 
-def directory_records(source: ZendeskSource, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
+
+class ListingSource(Protocol):
+    """What the listing reads of the source (source.py imports this module, so it is declared here)."""
+
+    title: str
+    connection: SourceConnection
+    _client: ApiClient
+
+    def _malformed(self, url: str, problem: str) -> MalformedResponseError: ...
+
+
+def directory_records(source: ListingSource, stream: str, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
     if stream not in DIRECTORY_STREAMS:
         raise ValueError(f"zendesk has no directory stream {stream!r}; directory streams: {sorted(DIRECTORY_STREAMS)}")
     path, first_params = _FIRST[stream]
@@ -81,7 +90,7 @@ def directory_records(source: ZendeskSource, stream: str, stats: ExtractStats) -
     )
 
 
-def _next(source: ZendeskSource, origin: tuple[str, str], link: str, path: str) -> tuple[str, dict[str, Any]]:
+def _next(source: ListingSource, origin: tuple[str, str], link: str, path: str) -> tuple[str, dict[str, Any]]:
     parts = urlsplit(link)
     if parts[:2] != origin:
         raise source._malformed(path, f"the next page link points to another origin than {source.connection.base_url}; "
