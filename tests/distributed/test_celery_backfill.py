@@ -71,10 +71,13 @@ class Landing:
         return read_partition(self.data_dir, provider, stream, connection_id, day).to_pylist()
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=["s3"])
 def landing(request: pytest.FixtureRequest, tmp_path: Path) -> Landing:
-    """The landing zone every worker writes: a local folder here (one machine). An object store is the
-    multi-machine form: a further parameter whose `env` holds `UC_LANDING_URL` and its credentials."""
+    """The landing zone every worker writes: a bucket of the loopback S3 server (`UC_LANDING_URL`), the
+    multi-machine form, where no worker shares a disk with another (`"local"`, a shared folder, also works)."""
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_landing")  # also points this process's environment at the bucket
+        return Landing(request.param, tmp_path / "data", s3.env)
     return Landing(request.param, tmp_path / "data")
 
 
