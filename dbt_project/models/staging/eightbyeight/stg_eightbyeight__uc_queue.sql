@@ -5,19 +5,4 @@
   every stored 8x8 call (two columns of a table of calls; the queues are few).
 -#}
 {{ config(materialized='ephemeral') }}
-select
-    queue_id as id,
-    'eightbyeight' as provider,
-    connection_id,
-    split_part(queue_id, ':', -1) as source_id,
-    arg_max(queue_name, _extracted_at) filter (where queue_name is not null) as name,
-    'queue' as kind,
-    cast(null as varchar) as number,
-    cast(null as varchar) as extension,
-    cast(null as timestamptz) as first_seen_at,
-    cast(null as timestamptz) as last_seen_at,
-    cast(null as boolean) as is_current,
-    max(_extracted_at) as _extracted_at
-from {{ ref('stg_eightbyeight__uc_call') }}
-where queue_id is not null
-group by queue_id, connection_id
+{{ staging_queues_from_calls('eightbyeight') }}
