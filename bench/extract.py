@@ -48,7 +48,6 @@ from uc_pipeline.providers import PROVIDER_IDS, get_provider  # noqa: E402
 from uc_pipeline.sandbox import Clock, QuotaSpec, Sandbox, SandboxConnection, load_emulator  # noqa: E402
 from uc_pipeline.sandbox.generator import MAX_CALLS_PER_DAY, day_volume  # noqa: E402
 
-HISTORY_START = date(2026, 1, 1)
 # The memory runs extract one weekday whose history starts that day, with the clock at its end: the
 # partition holds that day's calls and the sandbox generates nothing else.
 MEMORY_DAY = date(2026, 1, 1)  # a Thursday
@@ -80,8 +79,14 @@ def _write_connections(sandbox: Sandbox, folder: Path) -> tuple[Path, dict[str, 
     return path, env
 
 
-def _clock_after(days: int) -> Clock:
-    return Clock(frozen=datetime.combine(HISTORY_START + timedelta(days=days + 1), dtime(12), tzinfo=UTC))
+def _clock_after(first: date, days: int) -> Clock:
+    return Clock(frozen=datetime.combine(first + timedelta(days=days + 1), dtime(12), tzinfo=UTC))
+
+
+def backfill_start(days: int) -> date:
+    """The first day of a backfill of the last `days` days before yesterday: recent, because a provider may
+    serve only recent history (Zoom Phone: the last six months, judged by the client's own clock)."""
+    return datetime.now(UTC).date() - timedelta(days=days + 1)
 
 
 def quota_bound(group_counts: Counter[str], quotas: dict[str, QuotaSpec]) -> float:
@@ -92,7 +97,8 @@ def quota_bound(group_counts: Counter[str], quotas: dict[str, QuotaSpec]) -> flo
 
 
 def backfill(provider: str, days: int, calls_per_day: int, workers: int, quota_scale: float) -> dict[str, Any]:
-    connection = Sandbox.default_connections([provider], calls_per_day=calls_per_day, history_start=HISTORY_START)[0]
+    first = backfill_start(days)
+    connection = Sandbox.default_connections([provider], calls_per_day=calls_per_day, history_start=first)[0]
     # The fast profile's quotas, windows stretched by `quota_scale` (the client gets the same through the
     # generated connections file): a scale that makes the quota, not the sandbox's speed, the bottleneck.
     connection.quotas = {g: QuotaSpec(q.requests, q.window_s * quota_scale,
@@ -100,12 +106,12 @@ def backfill(provider: str, days: int, calls_per_day: int, workers: int, quota_s
                          for g, q in load_emulator(provider).fast_quotas.items()}
     # "Now" is the day after the backfilled range, as for a backfill of the last `days` days (an
     # incremental export, which reads everything updated since its start, then stops there).
-    sandbox = Sandbox([connection], profile="fast", clock=_clock_after(days))
+    sandbox = Sandbox([connection], profile="fast", clock=_clock_after(first, days))
     connection_id = f"demo-{provider}"
     streams = list(get_provider(provider).streams)
     # Generate the history and index it before the clock starts: the sandbox's speed is not what is measured.
     for d in range(days):
-        start = datetime.combine(HISTORY_START + timedelta(days=d), dtime(0), tzinfo=UTC)
+        start = datetime.combine(first + timedelta(days=d), dtime(0), tzinfo=UTC)
         for stream in streams:
             sandbox.prepare(connection_id, stream, start, start + timedelta(days=1))
     with sandbox.serve(), tempfile.TemporaryDirectory(prefix="uc-bench-") as tmp:
@@ -119,7 +125,7 @@ def backfill(provider: str, days: int, calls_per_day: int, workers: int, quota_s
             list(pool.map(_warm, range(workers)))
             sandbox.request_log.clear()
             started = time.monotonic()
-            futures = [pool.submit(_extract_one, connection_id, stream, (HISTORY_START + timedelta(d)).isoformat(),
+            futures = [pool.submit(_extract_one, connection_id, stream, (first + timedelta(d)).isoformat(),
                                    str(folder / "data"), settings)
                        for d in range(days) for stream in streams]
             results = [f.result() for f in futures]
