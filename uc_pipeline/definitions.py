@@ -71,7 +71,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[daily_job, publish_job, *([snapshot_job] if snapshot_assets else [])],
         schedules=[build_daily_schedule(daily_job, partitions)],
         sensors=[build_publish_automation(publish), dead_run_reaper],
-        executor=build_executor(),  # one step in-process, else multiprocess; Celery when UC_CELERY_CONFIG is set
+        executor=build_executor(),  # Dagster's default unless UC_CELERY_CONFIG names a Celery config
         resources={
             "uc": PipelineResource(
                 data_dir=dg.EnvVar(DATA_DIR_ENV),

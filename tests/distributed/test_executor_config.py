@@ -9,7 +9,6 @@ import pytest
 from dagster_celery.cli import get_validated_config
 
 from uc_pipeline.assets.executor import CELERY_CONFIG_ENV, ExecutorConfigError, build_executor, celery_config
-from uc_pipeline.assets.one_step_executor import one_step_in_process_executor
 
 from .cluster import REPO
 
@@ -18,7 +17,7 @@ SHIPPED = REPO / "deploy" / "celery.yaml"
 
 def test_without_the_variable_jobs_keep_dagsters_default_executor(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CELERY_CONFIG_ENV, raising=False)
-    assert build_executor() is one_step_in_process_executor
+    assert build_executor() is None
 
 
 def test_the_shipped_config_is_valid_for_the_workers_and_names_the_executors_queue(

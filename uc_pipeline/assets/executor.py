@@ -1,7 +1,6 @@
-"""The executor of every job and backfill: one_step_executor.py's by default, or dagster-celery's when configured.
+"""The executor of every job and backfill: Dagster's default, or dagster-celery's when configured.
 
-By default each step of a run of several steps runs in a child process of the run's process (Dagster's
-multiprocess executor), and the only step of a one-step run in the run's process (one_step_executor.py).
+By default each step runs in a child process of the run's process (Dagster's multiprocess executor).
 With `UC_CELERY_CONFIG` naming a YAML file (`deploy/celery.yaml`), every step is sent to a Celery
 broker instead and runs in whichever `dagster-celery` worker takes it, on any machine: the same file
 starts the workers (`dagster-celery worker start -A dagster_celery.app -y deploy/celery.yaml`), so
@@ -19,8 +18,6 @@ from typing import Any
 
 import dagster as dg
 import yaml
-
-from uc_pipeline.assets.one_step_executor import one_step_in_process_executor
 
 CELERY_CONFIG_ENV = "UC_CELERY_CONFIG"
 
@@ -46,11 +43,11 @@ def celery_config(path: str | Path) -> dict[str, Any]:
     return block
 
 
-def build_executor() -> dg.ExecutorDefinition:
-    """dagster-celery's executor configured from `UC_CELERY_CONFIG`, else the one-step-in-process executor."""
+def build_executor() -> dg.ExecutorDefinition | None:
+    """dagster-celery's executor configured from `UC_CELERY_CONFIG`, or None for Dagster's default."""
     path = os.environ.get(CELERY_CONFIG_ENV, "").strip()
     if not path:
-        return one_step_in_process_executor
+        return None
     from dagster_celery import celery_executor  # only deployments that use Celery import it
 
     # `{env: VAR}` values (the broker URL holds a password) are resolved in the run's process, at run time.
