@@ -62,8 +62,8 @@ def test_secrets_do_not_show_in_repr(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         (
-            VALID.replace("provider: aircall", "provider: dialpad"),
-            ["connections[0]", "unknown provider 'dialpad'", "Fix: use one of"],
+            VALID.replace("provider: aircall", "provider: nosuchprovider"),
+            ["connections[0]", "unknown provider 'nosuchprovider'", "Fix: use one of"],
         ),
         (
             VALID.replace("AC_TOKEN}", "AC_MISSING}"),
