@@ -1,5 +1,6 @@
 """Staging over 3 days landed from the sandbox (the emulators' native records, exactly what an
-extraction must land), checked against the sandbox's canonical calls, and the coverage seeds
+extraction must land, and one snapshot of every directory stream extracted over HTTP), checked against
+the sandbox's canonical calls, and the coverage seeds
 checked against the data: `unavailable` columns are all NULL, `native`/`derived` ones are not."""
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from typing import Any
 import pytest
 
 from tests.dbt_staging import dbtrun, samples
+from uc_pipeline.connections import load_connections
+from uc_pipeline.http import HttpSettings
+from uc_pipeline.providers import get_provider
 from uc_pipeline.sandbox import Call, Sandbox
 from uc_pipeline.sandbox.ringcentral import render as ringcentral_render
 from uc_pipeline.sandbox.zendesk import render as zendesk_render
+from uc_pipeline.snapshot import extract_snapshot
 
 STREAMS = {
     "aircall": ["calls"], "ringcentral": ["call_log"], "eightbyeight": ["recordings"], "zendesk": ["calls", "legs"],
@@ -41,6 +46,15 @@ def built(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
                 samples.land(data_dir, provider, stream, start.date(),
                              [(emulator.record_id(stream, r), r) for r in records],
                              connection=f"demo-{provider}")
+    with sandbox.serve(port=0) as base:
+        yaml_text, env = sandbox.connections_yaml(base)
+        path = data_dir / "connections.yaml"
+        path.write_text(yaml_text, encoding="utf-8")
+        settings = HttpSettings(timeout_s=10.0, backoff_base_s=0.05, backoff_max_s=1.0)
+        for connection in load_connections(path, env):
+            for stream in sorted(get_provider(connection.provider).directory_streams):
+                extract_snapshot(connection, stream, data_dir=data_dir, settings=settings,
+                                 taken_at=START + timedelta(days=DAYS))
     dbtrun.build(data_dir)
     return data_dir
 

@@ -20,7 +20,9 @@ CONTRACT = {
     "uc_contact": "id provider connection_id source_id name first_name last_name title company email telephone "
                   "created_at updated_at _extracted_at",
     "uc_comment": "id provider connection_id source_id call_id content user_id created_at updated_at _extracted_at",
-    "uc_user": "id provider connection_id source_id name email phone extension _extracted_at",
+    "uc_user": "id provider connection_id source_id name email phone extension role _extracted_at",
+    "uc_queue": "id provider connection_id source_id name kind number extension first_seen_at last_seen_at "
+                "is_current _extracted_at",
 }
 
 

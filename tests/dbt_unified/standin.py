@@ -377,7 +377,7 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
             if model == "uc_user_snapshot":  # every snapshot, whatever the window: a history, not a day
                 rows = f"select * exclude (_landed_date) from read_parquet('{path}')\n"
                 (models / f"stg_{provider}__{model}.sql").write_text(
-                    "{{ config(materialized='view', tags=['unpartitioned']) }}\n" + rows
+                    "{{ config(materialized='ephemeral') }}\n" + rows
                 )
                 continue
             if model == "uc_call":
@@ -386,7 +386,7 @@ def install(project: DbtProject, data: StandinData, unavailable: dict[str, dict[
                 rows = f"with rebuilt as (\n{rows})\n{{{{ staging_previous_call_dates('rebuilt') }}}}\n"
             (models / f"stg_{provider}__{model}.sql").write_text(
                 "{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete+insert',"
-                " tags=['unpartitioned']) }}\n" + rows
+                " tags=['partitioned']) }}\n" + rows
             )
         with (seeds / f"{provider}_field_coverage.csv").open("w", newline="") as out:
             writer = csv.writer(out)
