@@ -51,7 +51,9 @@ ENUM_SEEDS = " ".join(sorted(p.stem for p in PROJECT_DIR.glob("seeds/*/*_enums.c
 MERGED_IN_UC = ("uc_user", "uc_contact", "uc_queue")
 
 
-def build(data_dir: Path, select: str = "staging raw uc_user uc_contact uc_queue", vars: dict[str, Any] | None = None) -> Any:
+def build(
+    data_dir: Path, select: str = "staging raw uc_user uc_contact uc_queue", vars: dict[str, Any] | None = None
+) -> Any:
     # cautious: a test runs only when every model it reads was selected (relationships tests from
     # uc_call to uc_user are left to the unified-model tests); the enum seeds the staging models map
     # provider values with are always built
