@@ -1,10 +1,10 @@
 """What `uc-pipeline demo` prints, as a user piping it to a file sees it (terminal width 100).
 
 The demo runs for real (sandbox, Dagster jobs, dbt build, publish) in a subprocess over a temporary
-data directory. Its output must carry no warning and no dbt node line (those go to the log file), its
-tables must fit the width without cutting a name, their titles must name the extracted days, and their
-numbers must be those of the KPI picture (the figures written beside it) and of the calls in the
-serving snapshot for those days.
+data directory; the verbose run lands on the loopback S3 server instead of the local disk. Its output
+must carry no warning and no dbt node line (those go to the log file), its tables must fit the width
+without cutting a name, their titles must name the extracted days, and their numbers must be those of
+the KPI picture (the figures written beside it) and of the calls in the serving snapshot for those days.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from tests.s3_server import S3Landing
 from uc_pipeline.demo import summary_tables
 from uc_pipeline.report_data import Kpis, WindowFigures
 
@@ -154,10 +155,24 @@ def check_summary(out: str, data_dir: Path, start: date, end: date) -> None:
     assert (data_dir / "reports" / "kpi_last_30_days.png").stat().st_size > 10_000
 
 
-def test_verbose_demo_shows_dbt_output(tmp_path: Path) -> None:
-    proc = _run(["-m", "uc_pipeline.demo", "--verbose"], tmp_path / "data")
+def test_verbose_demo_on_an_object_store_shows_dbt_output(s3_landing: S3Landing, tmp_path: Path) -> None:
+    # the whole demo with the landing zone in a bucket of the loopback S3 server (UC_LANDING_URL and the
+    # AWS variables come from `s3_landing`): nothing lands on the local disk, dbt builds from the bucket
+    # and the serving snapshot is published beside the landing
+    data_dir = tmp_path / "data"
+    proc = _run(["-m", "uc_pipeline.demo", "--verbose"], data_dir)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert DBT_NODE_LINE.search(proc.stdout), proc.stdout
+    assert not (data_dir / "landing").exists()
+    keys = s3_landing.object_keys()
+    for provider in ("aircall", "ringcentral", "eightbyeight", "zendesk", "dialpad", "zoomphone"):
+        assert any(k.startswith(f"landing/{provider}/") for k in keys), provider
+    assert "serving.duckdb" in keys
+    served = duckdb.connect(str(data_dir / "serving.duckdb"), read_only=True)
+    try:
+        assert served.execute("select count(distinct provider) from uc.uc_call").fetchone()[0] == 6
+    finally:
+        served.close()
 
 
 def test_tables_fold_names_rather_than_cut_them_on_a_narrow_terminal() -> None:
