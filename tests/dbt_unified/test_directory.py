@@ -8,7 +8,7 @@ current name in uc_user, the name at the time in uc_user_history)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -26,14 +26,18 @@ from uc_pipeline.snapshot import extract_snapshot
 from . import kpis
 from .harness import DbtProject, copy_project
 
-FIRST = date(2026, 3, 2)
+# recent days: Zoom Phone serves only the last six months of call history
+FIRST = datetime.now(UTC).date() - timedelta(days=12)
 DAYS = 3
 LANDED_DAYS = DAYS + 4  # Zendesk lands a call on the day of its last update
 START = datetime.combine(FIRST, datetime.min.time(), UTC)
 END = START + timedelta(days=DAYS)
-SNAPSHOT_AT = datetime(2026, 3, 6, 3, 0, tzinfo=UTC)
+SNAPSHOT_AT = START + timedelta(days=4, hours=3)
 RENAMED_AT = SNAPSHOT_AT + timedelta(days=1)
 PROVIDERS = ("aircall", "ringcentral", "zendesk")
+# Dialpad and Zoom Phone name agents and queues in the calls themselves (no directory stream is extracted);
+# 8x8's Recordings API names queues but carries only the agent's login (names `unavailable` in its seed).
+NAMED_FROM_CALLS = ("dialpad", "zoomphone")
 QUEUE_KINDS = {"queue", "team", "group", "department", "line"}
 
 
@@ -68,13 +72,14 @@ def directory_names(sandbox: Sandbox, provider: str) -> tuple[set[str], set[str]
     return agents, queues
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", PROVIDERS + NAMED_FROM_CALLS)
 def test_calls_name_their_agents_and_queues(built: tuple[DbtProject, Sandbox], provider: str) -> None:
     project, sandbox = built
     agents, queues = directory_names(sandbox, provider)
+    in_days = f"c.start_at >= '{START.isoformat()}' and c.start_at < '{END.isoformat()}'"
     users = project.query_dicts(
         f"select c.user_id, u.name from uc.uc_call c left join uc.uc_user u on u.id = c.user_id "
-        f"where c.provider = '{provider}' and c.user_id is not null"
+        f"where c.provider = '{provider}' and c.user_id is not null and {in_days}"
     )
     assert users, provider
     named = [r for r in users if r["name"]]
@@ -82,13 +87,25 @@ def test_calls_name_their_agents_and_queues(built: tuple[DbtProject, Sandbox], p
     assert {r["name"] for r in named} <= agents, provider
     rows = project.query_dicts(
         f"select c.queue_id, q.name, q.kind from uc.uc_call c left join uc.uc_queue q on q.id = c.queue_id "
-        f"where c.provider = '{provider}' and c.queue_id is not null"
+        f"where c.provider = '{provider}' and c.queue_id is not null and {in_days}"
     )
     assert rows, provider
     assert all(r["name"] and r["kind"] in QUEUE_KINDS for r in rows), provider
     # Aircall's queue is the line a call came in on: a queue's line, or an agent's direct line
     allowed = queues | agents if provider == "aircall" else queues
     assert {r["name"] for r in rows} <= allowed, provider
+
+
+def test_eightbyeight_calls_name_their_queues_and_agents_by_login(built: tuple[DbtProject, Sandbox]) -> None:
+    project, sandbox = built
+    _, queues = directory_names(sandbox, "eightbyeight")
+    rows = project.query_dicts(
+        "select q.name, q.kind from uc.uc_call c join uc.uc_queue q on q.id = c.queue_id "
+        "where c.provider = 'eightbyeight'"
+    )
+    assert rows and {r["name"] for r in rows} <= queues and {r["kind"] for r in rows} == {"queue"}
+    users = project.query("select count(*), count(name) from uc.uc_user where provider = 'eightbyeight'")
+    assert users[0][0] > 0 and users[0][1] == 0
 
 
 def test_ringcentral_queues_are_call_queues_never_agents(built: tuple[DbtProject, Sandbox]) -> None:
