@@ -21,6 +21,7 @@ import duckdb
 
 from tests.s3_server import S3Landing
 from uc_pipeline.demo import summary_tables
+from uc_pipeline.providers import PROVIDER_IDS
 from uc_pipeline.report_data import Kpis, WindowFigures
 
 WIDTH = 100
@@ -165,12 +166,12 @@ def test_verbose_demo_on_an_object_store_shows_dbt_output(s3_landing: S3Landing,
     assert DBT_NODE_LINE.search(proc.stdout), proc.stdout
     assert not (data_dir / "landing").exists()
     keys = s3_landing.object_keys()
-    for provider in ("aircall", "ringcentral", "eightbyeight", "zendesk", "dialpad", "zoomphone"):
+    for provider in PROVIDER_IDS:
         assert any(k.startswith(f"landing/{provider}/") for k in keys), provider
     assert "serving.duckdb" in keys
     served = duckdb.connect(str(data_dir / "serving.duckdb"), read_only=True)
     try:
-        assert served.execute("select count(distinct provider) from uc.uc_call").fetchone()[0] == 6
+        assert served.execute("select count(distinct provider) from uc.uc_call").fetchone()[0] == len(PROVIDER_IDS)
     finally:
         served.close()
 
