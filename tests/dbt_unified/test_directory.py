@@ -1,6 +1,7 @@
 """Directory snapshots end to end against the sandbox: three days of calls and a snapshot of every directory
 stream extracted over HTTP with the real clients, built with the real staging models. The calls' agents and
-queues resolve to named `uc_user` / `uc_queue` rows whose names are the sandbox directory's, RingCentral
+queues resolve to named `uc_user` / `uc_queue` rows whose names are the sandbox directory's (Dialpad and Zoom
+Phone name them in the calls; 8x8 names queues, agents only by login), RingCentral
 queues are call queues and never agents' extensions, `queue_daily` equals the same KPIs computed here from
 the ground truth, and a second snapshot that renames an agent keeps the agent's calls attributed (the
 current name in uc_user, the name at the time in uc_user_history)."""
@@ -34,6 +35,8 @@ START = datetime.combine(FIRST, datetime.min.time(), UTC)
 END = START + timedelta(days=DAYS)
 SNAPSHOT_AT = START + timedelta(days=4, hours=3)
 RENAMED_AT = SNAPSHOT_AT + timedelta(days=1)
+# the calls of the three days (uc_call also holds the later days landed for Zendesk's updates)
+IN_DAYS = f"c.start_at >= '{START.isoformat()}' and c.start_at < '{END.isoformat()}'"
 PROVIDERS = ("aircall", "ringcentral", "zendesk")
 # Dialpad and Zoom Phone name agents and queues in the calls themselves (no directory stream is extracted);
 # 8x8's Recordings API names queues but carries only the agent's login (names `unavailable` in its seed).
@@ -76,10 +79,9 @@ def directory_names(sandbox: Sandbox, provider: str) -> tuple[set[str], set[str]
 def test_calls_name_their_agents_and_queues(built: tuple[DbtProject, Sandbox], provider: str) -> None:
     project, sandbox = built
     agents, queues = directory_names(sandbox, provider)
-    in_days = f"c.start_at >= '{START.isoformat()}' and c.start_at < '{END.isoformat()}'"
     users = project.query_dicts(
         f"select c.user_id, u.name from uc.uc_call c left join uc.uc_user u on u.id = c.user_id "
-        f"where c.provider = '{provider}' and c.user_id is not null and {in_days}"
+        f"where c.provider = '{provider}' and c.user_id is not null and {IN_DAYS}"
     )
     assert users, provider
     named = [r for r in users if r["name"]]
@@ -87,7 +89,7 @@ def test_calls_name_their_agents_and_queues(built: tuple[DbtProject, Sandbox], p
     assert {r["name"] for r in named} <= agents, provider
     rows = project.query_dicts(
         f"select c.queue_id, q.name, q.kind from uc.uc_call c left join uc.uc_queue q on q.id = c.queue_id "
-        f"where c.provider = '{provider}' and c.queue_id is not null and {in_days}"
+        f"where c.provider = '{provider}' and c.queue_id is not null and {IN_DAYS}"
     )
     assert rows, provider
     assert all(r["name"] and r["kind"] in QUEUE_KINDS for r in rows), provider
@@ -101,7 +103,7 @@ def test_eightbyeight_calls_name_their_queues_and_agents_by_login(built: tuple[D
     _, queues = directory_names(sandbox, "eightbyeight")
     rows = project.query_dicts(
         "select q.name, q.kind from uc.uc_call c join uc.uc_queue q on q.id = c.queue_id "
-        "where c.provider = 'eightbyeight'"
+        f"where c.provider = 'eightbyeight' and {IN_DAYS}"
     )
     assert rows and {r["name"] for r in rows} <= queues and {r["kind"] for r in rows} == {"queue"}
     users = project.query("select count(*), count(name) from uc.uc_user where provider = 'eightbyeight'")
