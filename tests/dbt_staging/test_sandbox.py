@@ -93,7 +93,8 @@ def test_aircall_matches_the_canonical_calls(sandbox: Sandbox, built: Path) -> N
 
 
 def test_ringcentral_one_row_per_session(sandbox: Sandbox, built: Path) -> None:
-    calls = truth(sandbox, "ringcentral", ringcentral_render.session_id)
+    conn = sandbox.connection("demo-ringcentral")
+    calls = truth(sandbox, "ringcentral", lambda call: ringcentral_render.call_key(conn, call))
     rows = staged(built, "ringcentral")
     assert set(rows) == {k for k, c in calls.items() if in_window(c)}
     for key, row in rows.items():

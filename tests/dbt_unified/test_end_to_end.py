@@ -19,8 +19,8 @@ from uc_pipeline.connections import load_connections
 from uc_pipeline.extract import extract_partition
 from uc_pipeline.http import HttpSettings
 from uc_pipeline.providers import get_provider
-from uc_pipeline.sandbox import Call, Sandbox
-from uc_pipeline.sandbox.ringcentral.ids import session_id
+from uc_pipeline.sandbox import Call, Sandbox, SandboxConnection
+from uc_pipeline.sandbox.ringcentral.render import call_key
 from uc_pipeline.sandbox.zendesk.render import call_native_id
 
 from . import kpis
@@ -34,12 +34,14 @@ START = datetime.combine(FIRST, datetime.min.time(), UTC)
 END = START + timedelta(days=DAYS)
 LANDED_END = START + timedelta(days=LANDED_DAYS)
 
-NATIVE_ID: dict[str, Callable[[Call], Any]] = {
-    "aircall": lambda c: c.call_id,
-    "ringcentral": session_id,
-    "eightbyeight": lambda c: c.call_id,
-    "zendesk": call_native_id,
-    "dialpad": lambda c: c.call_id,
+# The provider's id of a call, as `uc_call.source_id` holds it (a RingCentral record without `sessionId`
+# is keyed by its own `id`).
+NATIVE_ID: dict[str, Callable[[SandboxConnection, Call], Any]] = {
+    "aircall": lambda _, c: c.call_id,
+    "ringcentral": call_key,
+    "eightbyeight": lambda _, c: c.call_id,
+    "zendesk": lambda _, c: call_native_id(c),
+    "dialpad": lambda _, c: c.call_id,
 }
 
 
@@ -73,8 +75,9 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> tuple[DbtProject, Sandbox]:
 
 
 def truth(sandbox: Sandbox, provider: str) -> dict[str, Call]:
-    calls = sandbox.calls(f"demo-{provider}", START, END)
-    return {str(NATIVE_ID[provider](c)): c for c in calls if exposed(provider, c)}
+    conn = sandbox.connection(f"demo-{provider}")
+    calls = sandbox.calls(conn.connection_id, START, END)
+    return {str(NATIVE_ID[provider](conn, c)): c for c in calls if exposed(provider, c)}
 
 
 @pytest.mark.parametrize("provider", list(NATIVE_ID))

@@ -96,7 +96,8 @@ def test_daily_run_builds_from_the_bucket_and_publishes_for_remote_readers(
         for conn in connections:
             stream, field = CALL_STREAM_ID[conn.provider]
             records = env.sandbox.records(conn.connection_id, stream, *day_bounds(DAY))
-            truth[conn.provider] = {str(r[field]) for r in records}
+            # a RingCentral record without `sessionId` is keyed by its own `id`
+            truth[conn.provider] = {str(r.get(field) or r["id"]) for r in records}
 
     assert not (env.data_dir / "landing").exists()
     assert any(k.startswith("landing/aircall/calls/") for k in s3_landing.object_keys())

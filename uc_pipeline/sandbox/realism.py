@@ -30,9 +30,9 @@ def fires(what: str, conn: SandboxConnection | None, key: object, rate: float) -
     return int.from_bytes(digest[:8], "big") < rate * 2**64
 
 
-def option_rate(conn: SandboxConnection, name: str) -> float:
-    """A rate from the connection's options (0 when absent), checked to be a probability."""
-    raw = conn.options.get(name, 0.0)
+def option_rate(conn: SandboxConnection, name: str, default: float = 0.0) -> float:
+    """A rate from the connection's options (`default` when absent), checked to be a probability."""
+    raw = conn.options.get(name, default)
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0.0 <= raw <= 1.0:
         raise ValueError(f"{conn.connection_id}: option {name} must be a number from 0 to 1, got {raw!r}")
     return float(raw)

@@ -32,8 +32,10 @@ from uc_pipeline.sandbox.ringcentral.ids import (
 )
 
 # Fields schema drift may drop (never ids, times, parties, direction, result or reason).
-# Per connection option `sessionless_rate` (default 0): share of records without `sessionId`.
+# Per connection option `sessionless_rate`: share of records without `sessionId`, as in the vendor's
+# call-log-sync examples; by default 2 % (README "Sparsity").
 SESSIONLESS_OPTION = "sessionless_rate"
+SESSIONLESS_DEFAULT_RATE = 0.02
 OPTIONAL_FIELDS = ("internalType", "reasonDescription", "billing", "lastModifiedTime", "transport",
                    "telephonySessionId")
 
@@ -135,7 +137,13 @@ def _billing(internal_type: str, duration_s: int) -> dict[str, Any]:
 def has_session_id(conn: SandboxConnection, call: Call) -> bool:
     """Whether the call's record carries `sessionId`: not on the share the connection's option
     `sessionless_rate` asks for (records as in the vendor's call-log-sync examples)."""
-    return not fires("ringcentral_sessionless", conn, call.call_id, option_rate(conn, SESSIONLESS_OPTION))
+    rate = option_rate(conn, SESSIONLESS_OPTION, SESSIONLESS_DEFAULT_RATE)
+    return not fires("ringcentral_sessionless", conn, call.call_id, rate)
+
+
+def call_key(conn: SandboxConnection, call: Call) -> str:
+    """The key the unified model gives the call's record: its `sessionId`, or its `id` when it has none."""
+    return session_id(call) if has_session_id(conn, call) else record_id(conn, call)
 
 
 def _recording(conn: SandboxConnection, call: Call) -> dict[str, Any] | None:
