@@ -230,24 +230,31 @@ cast(floor(epoch({{ later }}) - epoch({{ earlier }})) as integer)
 (select * from {{ ref(model_name) }} where {{ landing_window_filter('landed_date') }})
 {%- endmacro %}
 
-{#- staging_queues_from_calls(provider): a provider's `uc_queue` rows derived from its unified calls, for a
-    provider without a queue directory: every `queue_id` its calls name (kind `queue`, the name of the
-    latest call naming it); first/last seen and `is_current` are unknown (NULL). -#}
-{% macro staging_queues_from_calls(provider) -%}
+{#- staging_queues_from_calls(provider, kind, name, calls): a provider's `uc_queue` rows derived from its
+    unified calls: every `queue_id` they name, of `kind` (default `queue`), named by the SQL `name` (default:
+    the name of the latest call naming it); first/last seen and `is_current` are unknown (NULL). `calls` is
+    the relation read (default: every stored call; a provider with a queue directory passes the calls landed
+    in the window, merged with its directory). -#}
+{% macro staging_queues_from_calls(
+    provider,
+    kind='queue',
+    name="arg_max(queue_name, _extracted_at) filter (where queue_name is not null)",
+    calls=none
+) -%}
 select
     queue_id as id,
     '{{ provider }}' as provider,
     connection_id,
     split_part(queue_id, ':', -1) as source_id,
-    arg_max(queue_name, _extracted_at) filter (where queue_name is not null) as name,
-    'queue' as kind,
+    {{ name }} as name,
+    '{{ kind }}' as kind,
     cast(null as varchar) as number,
     cast(null as varchar) as extension,
     cast(null as timestamptz) as first_seen_at,
     cast(null as timestamptz) as last_seen_at,
     cast(null as boolean) as is_current,
     max(_extracted_at) as _extracted_at
-from {{ ref('stg_' ~ provider ~ '__uc_call') }}
+from {{ calls if calls is not none else ref('stg_' ~ provider ~ '__uc_call') }}
 where queue_id is not null
 group by queue_id, connection_id
 {%- endmacro %}

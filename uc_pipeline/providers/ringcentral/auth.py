@@ -125,10 +125,16 @@ class _FileStore:
                 os.close(fd)
 
 
-def cache_key(connection: Connection) -> str:
+def cache_key(connection: Connection, fields: tuple[str, ...] = ("client_id", "client_secret", "jwt")) -> str:
+    """The token cache's key: the connection, its base URL and the credential `fields` it grants tokens with."""
     material = "\0".join([connection.connection_id, connection.base_url,
-                          *(str(connection.credentials.get(f, "")) for f in ("client_id", "client_secret", "jwt"))])
+                          *(str(connection.credentials.get(f, "")) for f in fields)])
     return hashlib.sha256(material.encode()).hexdigest()[:24]
+
+
+def file_store_name(connection: Connection, key: str) -> str:
+    """A token file's name: the connection id made safe for a file name, then the cache key."""
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', connection.connection_id)}-{key}"
 
 
 class RingCentralAuth(httpx.Auth):
@@ -138,9 +144,8 @@ class RingCentralAuth(httpx.Auth):
         self.connection = connection
         key = cache_key(connection)
         if settings.state_dir:
-            safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", connection.connection_id)
             self._store: _MemoryStore | _FileStore = _FileStore(Path(settings.state_dir) / "ringcentral",
-                                                                f"{safe_id}-{key}")
+                                                                file_store_name(connection, key))
         else:
             self._store = _MemoryStore(key)
         self._client: ApiClient | None = None

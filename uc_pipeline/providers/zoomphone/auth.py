@@ -18,9 +18,7 @@ the caller, which fails with a message saying what to check.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from uc_pipeline.http import ApiClient, ApiError, AuthError, HttpSettings, MalformedResponseError
-from uc_pipeline.providers.ringcentral.auth import TokenSet, _FileStore, _MemoryStore
+from uc_pipeline.providers.ringcentral.auth import TokenSet, _FileStore, _MemoryStore, cache_key, file_store_name
 
 if TYPE_CHECKING:
     from uc_pipeline.connections import Connection
@@ -64,23 +62,15 @@ def token_url(base_url: str) -> str:
     return ZOOM_TOKEN_URL if host == "zoom.us" or host.endswith(".zoom.us") else f"{base_url.rstrip('/')}/oauth/token"
 
 
-def cache_key(connection: Connection) -> str:
-    material = "\0".join([connection.connection_id, connection.base_url,
-                          *(str(connection.credentials.get(f, "")) for f in ("account_id", "client_id",
-                                                                            "client_secret"))])
-    return hashlib.sha256(material.encode()).hexdigest()[:24]
-
-
 class ZoomAuth(httpx.Auth):
     """Bearer tokens for one connection; `bind` the ApiClient that sends the token requests."""
 
     def __init__(self, connection: Connection, settings: HttpSettings) -> None:
         self.connection = connection
-        key = cache_key(connection)
+        key = cache_key(connection, ("account_id", "client_id", "client_secret"))
         if settings.state_dir:
-            safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", connection.connection_id)
             self._store: _MemoryStore | _ZoomFileStore = _ZoomFileStore(Path(settings.state_dir) / "zoomphone",
-                                                                        f"{safe_id}-{key}")
+                                                                        file_store_name(connection, key))
         else:
             self._store = _MemoryStore(f"zoomphone-{key}")
         self._client: ApiClient | None = None

@@ -43,22 +43,8 @@ directory as (
 ),
 
 seen as (
-    select
-        queue_id as id,
-        'aircall' as provider,
-        connection_id,
-        split_part(queue_id, ':', -1) as source_id,
-        arg_max(queue_name, _extracted_at) as name,
-        'line' as kind,
-        cast(null as varchar) as number,
-        cast(null as varchar) as extension,
-        cast(null as timestamptz) as first_seen_at,
-        cast(null as timestamptz) as last_seen_at,
-        cast(null as boolean) as is_current,
-        max(_extracted_at) as _extracted_at
-    from {{ staging_landed_in_window('stg_aircall__uc_call') }}
-    where queue_id is not null
-    group by queue_id, connection_id
+    {{ staging_queues_from_calls('aircall', kind='line', name="arg_max(queue_name, _extracted_at)",
+                                 calls=staging_landed_in_window('stg_aircall__uc_call')) }}
 )
 
 {{ uc_directory_merge('uc_queue', 'directory', 'seen') }}

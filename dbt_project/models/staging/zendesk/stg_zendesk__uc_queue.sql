@@ -45,22 +45,8 @@ directory as (
 ),
 
 seen as (
-    select
-        queue_id as id,
-        'zendesk' as provider,
-        connection_id,
-        split_part(queue_id, ':', -1) as source_id,
-        cast(null as varchar) as name,
-        'group' as kind,
-        cast(null as varchar) as number,
-        cast(null as varchar) as extension,
-        cast(null as timestamptz) as first_seen_at,
-        cast(null as timestamptz) as last_seen_at,
-        cast(null as boolean) as is_current,
-        max(_extracted_at) as _extracted_at
-    from {{ staging_landed_in_window('stg_zendesk__uc_call') }}
-    where queue_id is not null
-    group by queue_id, connection_id
+    {{ staging_queues_from_calls('zendesk', kind='group', name="cast(null as varchar)",
+                                 calls=staging_landed_in_window('stg_zendesk__uc_call')) }}
 )
 
 {{ uc_directory_merge('uc_queue', 'directory', 'seen') }}
