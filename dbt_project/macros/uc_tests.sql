@@ -17,11 +17,17 @@
       know, with the number of calls. Add the value to the seed, with its meaning and source.
   unique_combination(columns)
       No two rows share the same values of `columns` (NULLs compare equal), e.g. a mart's grain.
-  not_null_columns(columns) / accepted_values_columns(columns, values)
-      dbt's not_null / accepted_values over several columns of a model in one query: one failing row
-      per column that breaks it, with the number of offending rows. A daily run runs every test as a
-      dbt node of its own (tens of milliseconds each), so the non-key columns of a model share one
-      test; keys keep their own `unique` and `not_null`.
+  not_null_columns(columns) / accepted_values_columns(columns, values) /
+  accepted_values_by_column(values_by_column) / refers_to(references)
+      dbt's not_null / accepted_values / relationships over several columns of a model in one query:
+      one failing row per column that breaks it, with the number of offending rows. `values_by_column`
+      maps each column to its own accepted values; `references` lists {column, to, field}: every
+      non-NULL `column` is a `field` of the relation `to` (a `ref()`). A daily run runs every test as a
+      dbt node of its own (40-60 ms of dbt's time each, whatever the data), so the columns of a model
+      share one test of each kind.
+  is_key(column_name)
+      dbt's unique and not_null in one query: one row per value of the column that is NULL or on
+      more than one row, with the number of rows.
 -#}
 
 {% test matches_field_coverage(model, unified_model, check='unavailable_is_null') %}
@@ -90,25 +96,61 @@ having count(*) > 1
 {% endtest %}
 
 {% test accepted_values_columns(model, columns, values) %}
-    {%- set accepted = [] -%}
-    {%- for value in values -%}{%- do accepted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}{%- endfor -%}
-{{ uc_columns_failing(model, columns, '{} not in (' ~ accepted | join(', ') ~ ')') }}
+    {%- set values_by_column = {} -%}
+    {%- for name in columns -%}{%- do values_by_column.update({name: values}) -%}{%- endfor -%}
+{{ test_accepted_values_by_column(model, values_by_column) }}
+{% endtest %}
+
+{% test accepted_values_by_column(model, values_by_column) %}
+    {%- set conditions = {} -%}
+    {%- for name, values in values_by_column.items() -%}
+        {%- set accepted = [] -%}
+        {%- for value in values -%}{%- do accepted.append("'" ~ (value | replace("'", "''")) ~ "'") -%}{%- endfor -%}
+        {%- do conditions.update({name: adapter.quote(name) ~ ' not in (' ~ accepted | join(', ') ~ ')'}) -%}
+    {%- endfor -%}
+{{ uc_conditions_failing(model, conditions) }}
+{% endtest %}
+
+{% test refers_to(model, references) %}
+    {%- set conditions = {} -%}
+    {%- for reference in references -%}
+        {%- set column = adapter.quote(reference['column']) -%}
+        {%- do conditions.update({reference['column']: column ~ ' is not null and ' ~ column ~ ' not in (select '
+            ~ adapter.quote(reference['field']) ~ ' from ' ~ reference['to'] ~ ' where '
+            ~ adapter.quote(reference['field']) ~ ' is not null)'}) -%}
+    {%- endfor -%}
+{{ uc_conditions_failing(model, conditions) }}
+{% endtest %}
+
+{% test is_key(model, column_name) %}
+select {{ column_name }}, count(*) as rows
+from {{ model }}
+group by {{ column_name }}
+having {{ column_name }} is null or count(*) > 1
 {% endtest %}
 
 {#- One row (column_name, failing_rows) per column of `columns` with rows where `condition` (a format
     string, `{}` = the column) holds. -#}
 {% macro uc_columns_failing(model, columns, condition) %}
+    {%- set conditions = {} -%}
+    {%- for name in columns -%}{%- do conditions.update({name: condition | replace('{}', adapter.quote(name))}) -%}{%- endfor -%}
+{{ uc_conditions_failing(model, conditions) }}
+{% endmacro %}
+
+{#- One row (column_name, failing_rows) per entry of `conditions` (column name -> SQL condition that a
+    failing row meets) with rows that meet it. -#}
+{% macro uc_conditions_failing(model, conditions) %}
 with counts as (
     select
-        {%- for name in columns %}
-        count(*) filter (where {{ condition | replace('{}', adapter.quote(name)) }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+        {%- for name, condition in conditions.items() %}
+        count(*) filter (where {{ condition }}) as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ model }}
 )
 
 select column_name, failing_rows
 from (
-    unpivot counts on {% for name in columns %}{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor %}
+    unpivot counts on {% for name in conditions %}{{ adapter.quote(name) }}{{ ', ' if not loop.last }}{% endfor %}
     into name column_name value failing_rows
 )
 where failing_rows > 0

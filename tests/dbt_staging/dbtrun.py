@@ -47,13 +47,15 @@ def dbt(data_dir: Path, args: Sequence[str], vars: dict[str, Any] | None = None)
 # Every provider's enum seed (seeds/<provider>/<provider>_enums.csv), by name.
 ENUM_SEEDS = " ".join(sorted(p.stem for p in PROJECT_DIR.glob("seeds/*/*_enums.csv")))
 
-# The per-provider user, contact and queue models are ephemeral: their rows are read from the uc tables.
-MERGED_IN_UC = ("uc_user", "uc_contact", "uc_queue")
+# The per-provider user, contact, queue and comment models are ephemeral, and so are some providers' recording
+# models: their rows are read from the uc tables and views.
+MERGED_IN_UC = ("uc_user", "uc_contact", "uc_queue", "uc_comment", "uc_recording")
 
 
-def build(
-    data_dir: Path, select: str = "staging raw uc_user uc_contact uc_queue", vars: dict[str, Any] | None = None
-) -> Any:
+STAGED = "staging raw uc_user uc_contact uc_queue uc_comment uc_recording"
+
+
+def build(data_dir: Path, select: str = STAGED, vars: dict[str, Any] | None = None) -> Any:
     # cautious: a test runs only when every model it reads was selected (relationships tests from
     # uc_call to uc_user are left to the unified-model tests); the enum seeds the staging models map
     # provider values with are always built

@@ -169,9 +169,10 @@ def test_a_comment_or_recording_gone_from_a_newer_version_of_its_call_goes(data_
     record_v2 = {**record, "recording": None, "lastModifiedTime": "2023-04-12T00:00:00.000Z"}
     samples.land(data_dir, "aircall", "calls", DAY1, [("1", v1), ("2", kept)])
     samples.land(data_dir, "ringcentral", "call_log", DAY1, [(record["id"], record)])
-    select = "staging.aircall staging.ringcentral"
-    media = "select source_id from staging.stg_{}__uc_recording order by source_id"
-    comments = "select source_id, call_id from staging.stg_aircall__uc_comment order by source_id"
+    # Aircall's media and comments are read from its stored calls by the uc views (their staging models are ephemeral)
+    select = "+uc_recording +uc_comment"
+    media = "select source_id from uc.uc_recording where provider = '{}' order by source_id"
+    comments = "select source_id, call_id from uc.uc_comment where provider = 'aircall' order by source_id"
     dbtrun.build(data_dir, select, vars=window(DAY1))
     assert [r["source_id"] for r in staged(data_dir, media.format("aircall"))] == [
         "1:recording", "1:voicemail", "2:recording"]

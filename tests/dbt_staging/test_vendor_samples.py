@@ -80,10 +80,10 @@ def test_aircall_calls(built: Path) -> None:
     assert answered["updated_at"] == datetime.fromtimestamp(1646391469, UTC)  # the comment's posted_at
     outbound = rows["780836699"]
     assert (outbound["outcome"], outbound["type"], outbound["queue_id"]) == ("ANSWERED", "OUTBOUND", None)
-    recs = dbtrun.query(built, "select * from staging.stg_aircall__uc_recording")
+    recs = dbtrun.query(built, "select * from uc.uc_recording where provider = 'aircall'")
     assert [(r["source_id"], r["kind"], r["web_url"]) for r in recs] == [
         ("780836754:voicemail", "voicemail", "https://assets.aircall.io/calls/780836754/voicemail")]
-    comments = dbtrun.query(built, "select * from staging.stg_aircall__uc_comment")
+    comments = dbtrun.query(built, "select * from uc.uc_comment where provider = 'aircall'")
     assert [(c["id"], c["call_id"], c["user_id"]) for c in comments] == [
         ("aircall:acme:24923492", "aircall:acme:780883160", "aircall:acme:731416")]
     aircall_users = dbtrun.provider_relation("aircall", "uc_user")

@@ -44,7 +44,7 @@ def built(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
                 records[0]["call_elements"].append({"event": "teleport", "result": "vanished", "segment": 99})
             keyed = [(emulator.record_id(stream, r), r) for r in records]
             samples.land(data_dir, PROVIDER, stream, start.date(), keyed, connection=CONN)
-    dbtrun.build(data_dir, select=f"staging raw uc_user uc_contact uc_queue path:seeds/{PROVIDER}")
+    dbtrun.build(data_dir, select=f"{dbtrun.STAGED} path:seeds/{PROVIDER}")
     return data_dir
 
 

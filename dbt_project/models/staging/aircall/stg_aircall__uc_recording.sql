@@ -1,12 +1,12 @@
 {#-
-  Aircall recordings and voicemails in the unified `uc_recording` shape, a view over the stored calls
+  Aircall recordings and voicemails in the unified `uc_recording` shape, read from the stored calls
   (stg_aircall__uc_call), so a call's media are always those of its stored version. Aircall has no
   recording object or id: a call carries at most one recording and one voicemail, so the source id is
   `<call id>:recording` / `<call id>:voicemail`. `web_url` is the `asset` page (durable, behind the
   Aircall login); the `recording`/`voicemail` mp3 URLs are signed S3 links that expire after 10
   minutes and are never kept. Aircall gives no start/end or length of the media itself.
 -#}
-{{ config(tags=['partitioned'], materialized='view') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with media as (
     select *, 'recording' as kind from {{ ref('stg_aircall__uc_call') }}
     where has_recording

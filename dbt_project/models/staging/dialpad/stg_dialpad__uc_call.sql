@@ -1,7 +1,7 @@
 {#-
   Dialpad calls in the unified `uc_call` shape (one row per call): the one table Dialpad staging stores.
   After the contract's columns it keeps what the other Dialpad models read (the target, the queue party,
-  the contact, the recording details, the voicemail flag, the landing day), so recordings are a view over it and nothing
+  the contact, the recording details, the voicemail flag, the landing day), so recordings are read from it and nothing
   re-reads the landing.
 
   Enums come from seeds/dialpad/dialpad_enums.csv (macros/uc_enums.sql): a value not in it is UNKNOWN

@@ -1,12 +1,13 @@
 {#-
   Dialpad call recordings and voicemails in the unified `uc_recording` shape: the `recording_details`
-  of the stored calls (stg_dialpad__uc_call), a view, so a call's media are always those of its stored
+  of the stored calls (stg_dialpad__uc_call), read from them, so a call's media are always those of its stored
   version. The source id is the recording's own `id`; start and length are the recording's
   (`start_time`, `duration` in milliseconds). `kind` is the seed's meaning of `recording_type`
-  (callrecording and admincallrecording: recording; voicemail: voicemail). `web_url` stays NULL: the
+  (callrecording and admincallrecording: recording; voicemail: voicemail; a type the seed does not
+  know: unknown, and the call lists it in `_unknown_enums`). `web_url` stays NULL: the
   detail's `url` is an access URL whose lifetime Dialpad does not document (kept in the landing zone).
 -#}
-{{ config(tags=['partitioned'], materialized='view') }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 with media as (
     select c.*, unnest(c.recording_details) as d
     from {{ ref('stg_dialpad__uc_call') }} as c
@@ -25,7 +26,7 @@ select
     d.start_at + to_milliseconds(cast(d.duration_ms as bigint)) as end_at,
     cast(floor(d.duration_ms / 1000) as integer) as duration_s,
     media.type,
-    lower(rt.meaning) as kind,
+    coalesce(lower(rt.meaning), 'unknown') as kind,
     cast(null as varchar) as web_url,
     cast(null as timestamptz) as created_at,
     cast(null as timestamptz) as updated_at,

@@ -1,3 +1,3 @@
 {#- 8x8 VCC: the Recordings API carries no notes or comments; no rows. -#}
-{{ config(tags=['partitioned']) }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 {{ uc_no_rows('uc_comment', 'eightbyeight') }}

@@ -1,3 +1,3 @@
 {#- Zoom Phone: the call history carries no notes or comments; no rows. -#}
-{{ config(tags=['partitioned']) }}
+{{ config(tags=['partitioned'], materialized='ephemeral') }}
 {{ uc_no_rows('uc_comment', 'zoomphone') }}
