@@ -48,7 +48,7 @@ def test_a_one_call_day_builds_green_and_coverage_only_warns(data_dir: Path) -> 
     results = daily_build(data_dir, day)  # raises on any error
 
     assert results["uc_call_unavailable_columns_are_null"]["status"] == "pass"
-    filled = results["uc_call_coverage_filled_in_history"]
+    filled = results["uc_field_coverage_filled_in_history"]
     assert filled["status"] == "warn" and filled["failures"] >= 3  # user_id, contact_id, queue_id at least
     kpis = dbtrun.query(data_dir, "select provider, offered_calls, answered_calls from reporting.kpi_daily")
     assert [(k["provider"], k["offered_calls"], k["answered_calls"]) for k in kpis] == [("zendesk", 1, 1)]

@@ -167,15 +167,17 @@ def test_coverage_test_catches_disagreement(built: tuple[DbtProject, standin.Sta
     project.run("seed", "--select", "aircall_field_coverage")
     project.run("run", "--select", "uc_field_coverage")
     result = project.run(
-        "test", "--select", "uc_call,test_name:matches_field_coverage", "--store-failures", check=False
+        "test", "--select", "uc_call,test_name:matches_field_coverage", "uc_field_coverage_filled_in_history",
+        "--store-failures", check=False,
     )
     assert not result.success
     statuses = {r.node.name: str(r.status) for r in result.result.results}
-    assert statuses == {"uc_call_unavailable_columns_are_null": "fail", "uc_call_coverage_filled_in_history": "warn"}
+    assert statuses == {"uc_call_unavailable_columns_are_null": "fail", "uc_field_coverage_filled_in_history": "warn"}
     failures = project.query_dicts("select * from dbt_test__audit.uc_call_unavailable_columns_are_null")
     assert [(f["provider"], f["column_name"], f["coverage"]) for f in failures] == [
         ("aircall", "talk_s", "unavailable")]
-    warnings = project.query_dicts("select * from dbt_test__audit.uc_call_coverage_filled_in_history")
+    warnings = project.query_dicts(
+        "select * from dbt_test__audit.uc_field_coverage_filled_in_history where model = 'uc_call'")
     assert [(f["provider"], f["column_name"], f["coverage"]) for f in warnings] == [("aircall", "hold_s", "native")]
 
 
