@@ -258,3 +258,21 @@ from {{ calls if calls is not none else ref('stg_' ~ provider ~ '__uc_call') }}
 where queue_id is not null
 group by queue_id, connection_id
 {%- endmacro %}
+
+{#- staging_contact_points(entries, field, labelled=true): a provider's list of {label, value} (Aircall's contact
+    `emails` and `phone_numbers`) as the unified model's list of {<field>, type}: entries without a value left
+    out, `type` the label when it is one of the unified model's types (WORK, HOME, OTHER, FAX, MOBILE, any
+    case), else NULL (labels are free text at Aircall); NULL too for entries without labels (labelled=false). -#}
+{% macro staging_contact_points(entries, field, labelled=true) -%}
+list_transform(
+    list_filter({{ entries }}, lambda p: nullif(trim(p.value), '') is not null),
+    lambda p: {'{{ field }}': p.value, 'type':
+    {%- if labelled %} case when upper(trim(p.label)) in ('WORK', 'HOME', 'OTHER', 'FAX', 'MOBILE') then upper(trim(p.label)) end
+    {%- else %} cast(null as varchar){% endif %}}
+)
+{%- endmacro %}
+
+{#- staging_one_contact_point(value, field): a single email or number as a one-entry list (NULL when there is none). -#}
+{% macro staging_one_contact_point(value, field) -%}
+case when nullif(trim({{ value }}), '') is not null then [{'{{ field }}': {{ value }}, 'type': cast(null as varchar)}] end
+{%- endmacro %}

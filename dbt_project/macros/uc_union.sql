@@ -44,6 +44,8 @@
             ('id', 'varchar'), ('provider', 'varchar'), ('connection_id', 'varchar'), ('source_id', 'varchar'),
             ('name', 'varchar'), ('first_name', 'varchar'), ('last_name', 'varchar'), ('title', 'varchar'),
             ('company', 'varchar'), ('email', 'varchar'), ('telephone', 'varchar'),
+            ('emails', 'struct(email varchar, "type" varchar)[]'),
+            ('telephones', 'struct(telephone varchar, "type" varchar)[]'),
             ('created_at', 'timestamptz'), ('updated_at', 'timestamptz'), ('_extracted_at', 'timestamptz'),
         ],
         'uc_comment': [

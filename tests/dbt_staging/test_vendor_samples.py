@@ -18,7 +18,7 @@ CONTRACT = {
     "uc_recording": "id provider connection_id source_id call_id contact_id user_id user_name start_at end_at "
                     "duration_s type kind web_url created_at updated_at _extracted_at",
     "uc_contact": "id provider connection_id source_id name first_name last_name title company email telephone "
-                  "created_at updated_at _extracted_at",
+                  "emails telephones created_at updated_at _extracted_at",
     "uc_comment": "id provider connection_id source_id call_id content user_id created_at updated_at _extracted_at",
     "uc_user": "id provider connection_id source_id name email phone extension role _extracted_at",
     "uc_queue": "id provider connection_id source_id name kind number extension first_seen_at last_seen_at "

@@ -27,7 +27,9 @@ NO_COVERAGE = ("uc_user_snapshot",)
 UNIFIED_MODELS = tuple(m for m in MODELS if m not in NO_COVERAGE)
 
 _TS = pa.timestamp("us", tz="UTC")
-_TYPES = {"varchar": pa.string(), "timestamptz": _TS, "date": pa.date32(), "integer": pa.int32(), "boolean": pa.bool_()}
+_TYPES = {"varchar": pa.string(), "timestamptz": _TS, "date": pa.date32(), "integer": pa.int32(), "boolean": pa.bool_(),
+          "emails": pa.list_(pa.struct([("email", pa.string()), ("type", pa.string())])),
+          "telephones": pa.list_(pa.struct([("telephone", pa.string()), ("type", pa.string())]))}
 
 CONTRACT: dict[str, list[tuple[str, str]]] = {
     "uc_call": [
@@ -94,6 +96,8 @@ CONTRACT: dict[str, list[tuple[str, str]]] = {
         ("company", "varchar"),
         ("email", "varchar"),
         ("telephone", "varchar"),
+        ("emails", "emails"),
+        ("telephones", "telephones"),
         ("created_at", "timestamptz"),
         ("updated_at", "timestamptz"),
         ("_extracted_at", "timestamptz"),
@@ -236,6 +240,8 @@ def generate(days: list[date], calls_per_day: int = 40, seed: int = 7, hours: ra
                     "company": "Acme",
                     "email": f"c{i}@example.com",
                     "telephone": f"+4420000{i}",
+                    "emails": [{"email": f"c{i}@example.com", "type": "WORK"}],
+                    "telephones": [{"telephone": f"+4420000{i}", "type": None}],
                     "created_at": extracted - timedelta(days=30),
                     "updated_at": extracted - timedelta(days=3),
                     "_extracted_at": extracted,

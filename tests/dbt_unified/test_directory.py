@@ -21,6 +21,7 @@ from uc_pipeline.http import HttpSettings
 from uc_pipeline.landing import partition_path, write_partition
 from uc_pipeline.providers import get_provider
 from uc_pipeline.sandbox import Call, Sandbox
+from uc_pipeline.sandbox.aircall.render import format_number
 from uc_pipeline.sandbox.ringcentral.ids import agent_extension_id, queue_extension_id
 from uc_pipeline.snapshot import extract_snapshot
 
@@ -176,6 +177,21 @@ def _renamed_snapshot(project: DbtProject, provider: str, stream: str, renamed_i
 
     write_partition(project.data_dir, provider, stream, conn, RENAMED_AT, records(),
                     window_start=RENAMED_AT, window_end=RENAMED_AT, extracted_at=RENAMED_AT)
+
+
+def test_aircall_contacts_carry_every_email_and_number(built: tuple[DbtProject, Sandbox]) -> None:
+    """uc_contact's `emails` / `telephones` lists hold every address and number of the contact directory,
+    typed by its label ("Work" in the sandbox's directory: WORK); the first of each is `email` / `telephone`."""
+    project, sandbox = built
+    contacts = {c.contact for c in sandbox.calls("demo-aircall", START, END) if c.contact is not None}
+    assert contacts
+    rows = {r["id"]: r for r in project.query_dicts("select * from uc.uc_contact where provider = 'aircall'")}
+    for contact in contacts:
+        row = rows[f"aircall:demo-aircall:{contact.contact_id}"]
+        number = format_number(contact.phone)
+        assert row["telephones"] == [{"telephone": number, "type": "WORK"}] and row["telephone"] == number
+        emails = [{"email": contact.email, "type": "WORK"}] if contact.email else []
+        assert row["emails"] == emails and row["email"] == contact.email
 
 
 def test_renamed_agent_keeps_their_calls(built: tuple[DbtProject, Sandbox]) -> None:

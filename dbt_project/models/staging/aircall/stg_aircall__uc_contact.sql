@@ -3,9 +3,12 @@
   /v1/contacts`, the latest version of each contact, with its creation and update times) merged with
   the `contact` objects embedded in calls (present when the caller matched an Aircall contact; the
   directory's values win), one row per contact. The embedded contact carries no creation/update time
-  in the payloads seen. `email` / `telephone` are the first of the contact's `emails` / `phone_numbers`.
+  in the payloads seen. `email` / `telephone` are the first of the contact's `emails` / `phone_numbers`;
+  `emails` / `telephones` all of them, typed by their labels in the directory (a contact known only
+  from calls has untyped entries: the stored calls keep the embedded contact's values, not its labels).
 -#}
 {{ config(tags=['partitioned'], materialized='ephemeral') }}
+{%- set points = '\'[{"label": "VARCHAR", "value": "VARCHAR"}]\'' %}
 with calls as (
     select * from {{ staging_landed_in_window('stg_aircall__uc_call') }}
     where contact.id is not null
@@ -35,6 +38,9 @@ seen as (
         contact.company_name as company,
         contact.emails[1].value as email,
         contact.phone_numbers[1].value as telephone,
+        -- the stored calls keep the embedded contact's values, not its labels: the directory's types win
+        {{ staging_contact_points('contact.emails', 'email', labelled=false) }} as emails,
+        {{ staging_contact_points('contact.phone_numbers', 'telephone', labelled=false) }} as telephones,
         cast(null as timestamptz) as created_at,
         cast(null as timestamptz) as updated_at,
         _extracted_at
@@ -54,6 +60,8 @@ directory as (
         _record ->> 'company_name' as company,
         _record -> 'emails' -> 0 ->> 'value' as email,
         _record -> 'phone_numbers' -> 0 ->> 'value' as telephone,
+        {{ staging_contact_points("json_transform(_record -> 'emails', " ~ points ~ ")", 'email') }} as emails,
+        {{ staging_contact_points("json_transform(_record -> 'phone_numbers', " ~ points ~ ")", 'telephone') }} as telephones,
         {{ staging_epoch("_record ->> 'created_at'") }} as created_at,
         {{ staging_epoch("_record ->> 'updated_at'") }} as updated_at,
         snapshot_at as _extracted_at

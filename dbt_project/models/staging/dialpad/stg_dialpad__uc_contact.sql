@@ -32,6 +32,8 @@ select
     cast(null as varchar) as company,
     nullif(contact.email, '') as email,
     nullif(contact.phone, '') as telephone,
+    {{ staging_one_contact_point('contact.email', 'email') }} as emails,
+    {{ staging_one_contact_point('contact.phone', 'telephone') }} as telephones,
     cast(null as timestamptz) as created_at,
     cast(null as timestamptz) as updated_at,
     _extracted_at

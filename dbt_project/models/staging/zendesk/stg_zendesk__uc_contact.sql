@@ -20,6 +20,8 @@ select
     cast(null as varchar) as company,
     cast(null as varchar) as email,
     cast(null as varchar) as telephone,
+    cast(null as struct(email varchar, "type" varchar)[]) as emails,
+    cast(null as struct(telephone varchar, "type" varchar)[]) as telephones,
     cast(null as timestamptz) as created_at,
     cast(null as timestamptz) as updated_at,
     max(_extracted_at) as _extracted_at
