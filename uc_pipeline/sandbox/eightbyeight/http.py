@@ -18,10 +18,8 @@ _STATUS_TEXT = {
     403: ("Forbidden", "The request was not allowed, usually due to incorrect authentication"),
     404: ("Not found", "The requested resource was not found"),
     429: ("Too many requests", "Too many requests; slow down"),
-    500: (
-        "Internal error",
-        "The server encountered an unexpected condition which prevented it from fulfilling the request",
-    ),
+    500: ("Internal error", "The server encountered an unexpected condition which prevented it from "
+                            "fulfilling the request"),
     502: ("Bad gateway", "The server received an invalid response from an upstream server"),
     503: ("Server busy", "The server is currently unable to handle the request due to temporary overloading"),
 }

@@ -25,21 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Output fields of a recording, in the documented order (also the CSV header order).
 FIELDS: tuple[str, ...] = (
-    "startDate",
-    "agentID",
-    "phoneNumber",
-    "channel",
-    "caseID",
-    "duration",
-    "filename",
-    "queueID",
-    "queueName",
-    "accountNumber",
-    "transactionID",
-    "extVar1",
-    "extVar2",
-    "outDialCode",
-    "wrapUpCode",
+    "startDate", "agentID", "phoneNumber", "channel", "caseID", "duration", "filename", "queueID",
+    "queueName", "accountNumber", "transactionID", "extVar1", "extVar2", "outDialCode", "wrapUpCode",
 )
 PAGE_SIZE = 50
 TOLERANCE = timedelta(seconds=5)  # start-date / finish-date match within plus or minus 5 s
@@ -121,7 +108,9 @@ def parse_point(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, bool]
         return _midnight(today - timedelta(days=int(rel["days"] or 0)), tz), False
     m = _EXTENDED.fullmatch(text) or _BASIC.fullmatch(text)
     if not m:
-        raise QueryError(f"bad date {text!r}; use 2007-08-05, '2007-08-05 13:15Z', 20070805T1315Z, today or today-7d")
+        raise QueryError(
+            f"bad date {text!r}; use 2007-08-05, '2007-08-05 13:15Z', 20070805T1315Z, today or today-7d"
+        )
     digits = m["date"].replace("-", "")
     try:
         day = date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
