@@ -31,8 +31,15 @@ CREDS = {"tenant": "acme", "token": "vcc-token", "api_key": "the-api-key", "api_
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[tuple[Sandbox, str]]:
-    conn = SandboxConnection(provider="eightbyeight", connection_id="e-store", credentials=dict(CREDS), seed=4,
-                             calls_per_day=150, history_start=date(2026, 1, 1), timezone="America/Los_Angeles")
+    conn = SandboxConnection(
+        provider="eightbyeight",
+        connection_id="e-store",
+        credentials=dict(CREDS),
+        seed=4,
+        calls_per_day=150,
+        history_start=date(2026, 1, 1),
+        timezone="America/Los_Angeles",
+    )
     sbx = Sandbox([conn], profile="fast", clock=Clock(frozen=NOW))
     with sbx.serve(port=0) as base:
         yield sbx, base
@@ -40,9 +47,13 @@ def sandbox() -> Iterator[tuple[Sandbox, str]]:
 
 def connection(base: str, **creds: str) -> Connection:
     values = {**CREDS, **creds}
-    return Connection(provider="eightbyeight", connection_id="e-store", base_url=f"{base}/eightbyeight",
-                      credentials={k: Secret(v) for k, v in values.items() if v},
-                      quotas={"default": FAST, "storage": FAST, "storage_auth": FAST})
+    return Connection(
+        provider="eightbyeight",
+        connection_id="e-store",
+        base_url=f"{base}/eightbyeight",
+        credentials={k: Secret(v) for k, v in values.items() if v},
+        quotas={"default": FAST, "storage": FAST, "storage_auth": FAST},
+    )
 
 
 def test_a_day_lands_exactly_the_objects_created_that_day(sandbox, tmp_path: Path) -> None:
@@ -67,8 +78,9 @@ def test_without_an_api_key_the_stream_lands_nothing_and_asks_nothing(sandbox, t
 def test_a_key_without_its_secret_is_refused_with_the_fix(sandbox, tmp_path: Path) -> None:
     _, base = sandbox
     with pytest.raises(ValueError, match="'api_secret' is not"):
-        extract_partition(connection(base, api_secret=""), "recording_objects", DAY, data_dir=tmp_path,
-                          settings=SETTINGS)
+        extract_partition(
+            connection(base, api_secret=""), "recording_objects", DAY, data_dir=tmp_path, settings=SETTINGS
+        )
 
 
 def test_a_refused_key_fails_naming_the_credentials_and_never_shows_them(sandbox, tmp_path: Path) -> None:
@@ -84,13 +96,15 @@ def test_a_refused_key_fails_naming_the_credentials_and_never_shows_them(sandbox
 def test_the_storage_base_is_8x8s_api_for_a_vcc_host_and_the_base_url_otherwise() -> None:
     vcc = Connection(provider="eightbyeight", connection_id="c", base_url="https://vcc-na4.8x8.com", credentials={})
     assert storage.storage_base(vcc) == "https://api.8x8.com"
-    other = Connection(provider="eightbyeight", connection_id="c", base_url="http://127.0.0.1:9/eightbyeight",
-                       credentials={})
+    other = Connection(
+        provider="eightbyeight", connection_id="c", base_url="http://127.0.0.1:9/eightbyeight", credentials={}
+    )
     assert storage.storage_base(other) == "http://127.0.0.1:9/eightbyeight"
     window = Window(datetime(2024, 9, 1, tzinfo=UTC), datetime(2024, 9, 2, tzinfo=UTC))
     # the documented example's form: epoch ms, =ge= and =le= (the day's last millisecond)
     assert storage.window_filter(window) == (
-        "type==callcenterrecording;createdTime=ge=1725148800000;createdTime=le=1725235199999")
+        "type==callcenterrecording;createdTime=ge=1725148800000;createdTime=le=1725235199999"
+    )
 
 
 def test_a_page_key_that_does_not_advance_fails_the_partition() -> None:
@@ -100,9 +114,14 @@ def test_a_page_key_that_does_not_advance_fails_the_partition() -> None:
         obj = {"id": f"o-{request.url.params['pageKey']}"}
         return httpx.Response(200, json={"content": [obj], "lastPage": False, "pageKey": 0, "pageSize": 1})
 
-    conn = Connection(provider="eightbyeight", connection_id="c", base_url="http://proxy.test", credentials={
-        k: Secret(v) for k, v in CREDS.items()}, options={"storage_regions": ["us-east"]},
-        quotas={"storage": FAST, "storage_auth": FAST})
+    conn = Connection(
+        provider="eightbyeight",
+        connection_id="c",
+        base_url="http://proxy.test",
+        credentials={k: Secret(v) for k, v in CREDS.items()},
+        options={"storage_regions": ["us-east"]},
+        quotas={"storage": FAST, "storage_auth": FAST},
+    )
     objects = storage.RecordingObjects(conn, SETTINGS, "8x8", rate_headers, transport=httpx.MockTransport(handler))
     window = Window(datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 7, tzinfo=UTC))
     with pytest.raises(PagingError, match="does not advance"):
