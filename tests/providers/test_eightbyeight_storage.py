@@ -126,3 +126,30 @@ def test_a_page_key_that_does_not_advance_fails_the_partition() -> None:
     window = Window(datetime(2026, 1, 6, tzinfo=UTC), datetime(2026, 1, 7, tzinfo=UTC))
     with pytest.raises(PagingError, match="does not advance"):
         list(objects.records(window, ExtractStats()))
+
+
+def test_the_regions_are_asked_once_per_process_and_connection() -> None:
+    """Partitions extracted one after another (a backfill's step) reuse the account's regions."""
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        if request.url.path.endswith("/oauth/v2/token"):
+            return httpx.Response(200, json={"access_token": "tok-654321", "expires_in": "1799"})
+        if request.url.path.endswith("/regions"):
+            return httpx.Response(200, json=["us-east", "uk"])
+        return httpx.Response(200, json={"content": [], "lastPage": True, "pageKey": 100, "pageSize": 0})
+
+    conn = Connection(
+        provider="eightbyeight",
+        connection_id="c-regions",
+        base_url="http://regions.test",
+        credentials={k: Secret(v) for k, v in CREDS.items()},
+        quotas={"storage": FAST, "storage_auth": FAST},
+    )
+    for day in (6, 7):
+        objects = storage.RecordingObjects(conn, SETTINGS, "8x8", rate_headers, transport=httpx.MockTransport(handler))
+        window = Window(datetime(2026, 1, day, tzinfo=UTC), datetime(2026, 1, day + 1, tzinfo=UTC))
+        assert list(objects.records(window, ExtractStats())) == []
+    assert asked.count("/storage/us-east/v3/regions") == 1
+    assert asked.count("/storage/us-east/v3/objects") == asked.count("/storage/uk/v3/objects") == 2

@@ -24,12 +24,15 @@ providers.md 3d [E10][E11]):
 
 Where: the option `storage_base_url` (default `https://api.8x8.com` for a connection whose `base_url` is an
 8x8 VCC host; the connection's own `base_url` for anything else: the sandbox, or a proxy serving both) and
-the option `storage_regions` (a list; default: the account's regions as `/regions` lists them). Objects are
-yielded verbatim, keyed by their `id`. The API reports no total, so `reported_total` stays None.
+the option `storage_regions` (a list; default: the account's regions as `/regions` lists them, asked once per
+process and connection). Objects are yielded verbatim, keyed by their `id`. The API reports no total, so
+`reported_total` stays None.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,6 +42,7 @@ import httpx
 from uc_pipeline.http import ApiClient, HttpSettings, MalformedResponseError, PagingGuard
 from uc_pipeline.providers.base import ExtractStats, Record, Window
 from uc_pipeline.providers.eightbyeight.storage_auth import KEY_FIELDS, TOKEN_PATH, StorageAuth
+from uc_pipeline.providers.ringcentral.auth import cache_key
 
 if TYPE_CHECKING:
     from uc_pipeline.connections import Connection
@@ -50,6 +54,10 @@ PAGE_LIMIT = 100
 DISCOVERY_REGION = "us-east"  # "pass any valid region in for the discovery process"
 API_BASE = "https://api.8x8.com"
 VCC_HOSTS = (".8x8.com", ".mycontactual.com", ".mycontactual.ca", ".mycontactual.co.uk")
+# The account's regions as `/regions` listed them, for the process, by (connection, storage base, API key): the
+# partitions one step extracts in turn (a backfill) ask once, under a quota of 10 requests a minute.
+_REGIONS: dict[str, list[str]] = {}
+_REGIONS_LOCK = threading.Lock()
 REMEDY = (
     "Re-run the partition; if it fails again, the Cloud Storage Service's paging is broken for this window: "
     "report it to 8x8 with the figures above."
@@ -116,6 +124,7 @@ class RecordingObjects:
                 "such as [us-east, uk] (or left out: the account's regions are listed)"
             )
         self.regions: list[str] | None = regions
+        self._regions_key = hashlib.sha256(f"{cache_key(connection, KEY_FIELDS)}\0{base}".encode()).hexdigest()
         self.auth = StorageAuth(connection, settings, f"{base}{TOKEN_PATH}")
         quotas = {"default": connection.quota("storage"), "auth": connection.quota("storage_auth")}
         self.client = ApiClient(
@@ -138,10 +147,16 @@ class RecordingObjects:
             yield from self._region(region, flt, guard, stats)
 
     def _regions(self) -> list[str]:
+        with _REGIONS_LOCK:
+            known = _REGIONS.get(self._regions_key)
+        if known is not None:
+            return list(known)
         response = self.client.get(f"/storage/{DISCOVERY_REGION}/v3/regions")
         body = self.client.parse_json(response)
         if not isinstance(body, list) or not all(isinstance(r, str) and r for r in body):
             raise self._malformed(response, "the regions answer is not a list of region names")
+        with _REGIONS_LOCK:
+            _REGIONS[self._regions_key] = list(body)
         return body
 
     def _region(self, region: str, flt: str, guard: PagingGuard, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
