@@ -112,7 +112,12 @@ def check_entry(
     base_url = str(raw.get("base_url") or spec.default_base_url or "").rstrip("/")
     _check_base_url(problems, where, base_url, "base_url" in misspelled)
     credential_env = _check_credentials(
-        problems, where, raw.get("credentials"), spec.credential_fields, str(label_id or provider)
+        problems,
+        where,
+        raw.get("credentials"),
+        spec.credential_fields,
+        str(label_id or provider),
+        getattr(spec, "optional_credential_fields", ()),
     )
     quotas = _check_quotas(problems, where, raw.get("quota"), spec.default_quotas)
     history_start = raw.get("history_start", default_start)
@@ -172,7 +177,12 @@ def _check_base_url(problems: Problems, where: str, base_url: str, misspelled: b
 
 
 def _check_credentials(
-    problems: Problems, where: str, raw: Any, fields: tuple[str, ...], connection_id: str
+    problems: Problems,
+    where: str,
+    raw: Any,
+    fields: tuple[str, ...],
+    connection_id: str,
+    optional: tuple[str, ...] = (),
 ) -> dict[str, str]:
     if raw is None:
         raw = {}
@@ -180,13 +190,15 @@ def _check_credentials(
         problems.add(where, "`credentials` must map fields to variable names", "see examples/connections.yaml")
         return {}
     misspelled = set()
+    known = (*fields, *optional)
     for name in raw:
-        if name not in fields:
-            match = difflib.get_close_matches(str(name), fields, n=1, cutoff=0.6)
+        if name not in known:
+            match = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
             misspelled.update(m for m in match if m not in raw)
-            problems.add(where, f"unknown credential field {name!r}", close_match(name, fields))
+            problems.add(where, f"unknown credential field {name!r}", close_match(name, known))
     out: dict[str, str] = {}
-    for name in fields:
+    # An optional field is checked like the others when it is named, and may be left out.
+    for name in (*fields, *(f for f in optional if f in raw)):
         var = raw.get(name)
         suggested = re.sub(r"[^A-Za-z0-9]", "_", f"{connection_id or 'MY'}_{name}").upper()
         if var is None or var == "":

@@ -22,7 +22,8 @@ from uc_pipeline.sandbox.zendesk import render as zendesk_render
 from uc_pipeline.snapshot import extract_snapshot
 
 STREAMS = {
-    "aircall": ["calls"], "ringcentral": ["call_log"], "eightbyeight": ["recordings"], "zendesk": ["calls", "legs"],
+    "aircall": ["calls"], "ringcentral": ["call_log"], "eightbyeight": ["recordings", "recording_objects"],
+    "zendesk": ["calls", "legs"],
 }
 START = datetime(2026, 3, 2, tzinfo=UTC)
 DAYS = 3

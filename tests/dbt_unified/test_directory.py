@@ -1,7 +1,8 @@
 """Directory snapshots end to end against the sandbox: three days of calls and a snapshot of every directory
 stream extracted over HTTP with the real clients, built with the real staging models. The calls' agents and
 queues resolve to named `uc_user` / `uc_queue` rows whose names are the sandbox directory's (Dialpad and Zoom
-Phone name them in the calls; 8x8 names queues, agents only by login), RingCentral
+Phone name them in the calls; 8x8 names queues in the recordings and agents in the Cloud Storage objects of
+the same recordings), RingCentral
 queues are call queues and never agents' extensions, `queue_daily` equals the same KPIs computed here from
 the ground truth, and a second snapshot that renames an agent keeps the agent's calls attributed (the
 current name in uc_user, the name at the time in uc_user_history)."""
@@ -40,7 +41,7 @@ RENAMED_AT = SNAPSHOT_AT + timedelta(days=1)
 IN_DAYS = f"c.start_at >= '{START.isoformat()}' and c.start_at < '{END.isoformat()}'"
 PROVIDERS = ("aircall", "ringcentral", "zendesk")
 # Dialpad and Zoom Phone name agents and queues in the calls themselves (no directory stream is extracted);
-# 8x8's Recordings API names queues but carries only the agent's login (names `unavailable` in its seed).
+# 8x8's Recordings API names queues and the agent's login; the agents' names come from Cloud Storage objects.
 NAMED_FROM_CALLS = ("dialpad", "zoomphone")
 QUEUE_KINDS = {"queue", "team", "group", "department", "line"}
 
@@ -107,8 +108,18 @@ def test_eightbyeight_calls_name_their_queues_and_agents_by_login(built: tuple[D
         f"where c.provider = 'eightbyeight' and {IN_DAYS}"
     )
     assert rows and {r["name"] for r in rows} <= queues and {r["kind"] for r in rows} == {"queue"}
-    users = project.query("select count(*), count(name) from uc.uc_user where provider = 'eightbyeight'")
-    assert users[0][0] > 0 and users[0][1] == 0
+    # Agents: the login on the recordings, named by the Cloud Storage objects of the same recordings (the
+    # sandbox connection carries the storage credentials); each name is the agent's in the sandbox directory.
+    expected = {(c.call_id, c.agent.name) for c in sandbox.calls("demo-eightbyeight", START, END)
+                if c.agent is not None and c.recording is not None and c.direction != "INTERNAL"}
+    users = project.query_dicts(
+        "select c.source_id, u.name from uc.uc_call c left join uc.uc_user u on u.id = c.user_id "
+        f"where c.provider = 'eightbyeight' and c.user_id is not null and {IN_DAYS}"
+    )
+    assert users
+    named = [r for r in users if r["name"]]
+    assert len(named) / len(users) >= 0.99, (len(named), len(users))
+    assert {(int(r["source_id"]), r["name"]) for r in named} <= expected
 
 
 def test_ringcentral_queues_are_call_queues_never_agents(built: tuple[DbtProject, Sandbox]) -> None:

@@ -31,7 +31,8 @@ def sandbox() -> Iterator[tuple[Sandbox, str]]:
     conns = [
         SandboxConnection(
             provider="eightbyeight", connection_id=cid,
-            credentials={"tenant": cid.replace("-", ""), "token": f"t-{cid}"}, seed=3, calls_per_day=140,
+            credentials={"tenant": cid.replace("-", ""), "token": f"t-{cid}", "api_key": f"k-{cid}",
+                         "api_secret": f"s-{cid}"}, seed=3, calls_per_day=140,
             history_start=date(2026, 1, 1), timezone="America/Los_Angeles",
         )
         for cid in CONNECTION_IDS

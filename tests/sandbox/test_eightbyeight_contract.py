@@ -41,7 +41,8 @@ UNLIMITED = {"default": QuotaSpec(requests=100_000, window_s=1.0)}
 
 def _conn(cid: str, tenant: str, **kw: Any) -> SandboxConnection:
     return SandboxConnection(
-        provider="eightbyeight", connection_id=cid, credentials={"tenant": tenant, "token": f"tok-{cid}"},
+        provider="eightbyeight", connection_id=cid, credentials={"tenant": tenant, "token": f"tok-{cid}",
+                                                                  "api_key": f"key-{cid}", "api_secret": f"sec-{cid}"},
         seed=7, calls_per_day=150, history_start=date(2026, 1, 1), timezone=TENANT_TZ, **kw,
     )
 
@@ -330,3 +331,63 @@ def test_outbound_and_direct_agent_access_forms() -> None:
     assert (daa["channel"], daa["phoneNumber"], daa["queueID"], daa["queueName"]) == (
         "#virtual_daa#", "4930123456", "QUEUE_DIRECT_AGENT_ACCESS", "QUEUE_DIRECT_AGENT_ACCESS")
     assert not served(_hand_built_call(recording=None)) and not served(_hand_built_call(direction="INTERNAL"))
+
+
+# -- Cloud Storage Service (recording objects) -------------------------------------------------------------
+
+
+def storage_token(sandbox: Served, cid: str = "e-main") -> str:
+    sbx, _, client = sandbox
+    creds = sbx.connection(cid).credentials
+    resp = client.post("/oauth/v2/token", data={"grant_type": "client_credentials"},
+                       auth=(creds["api_key"], creds["api_secret"]))
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    # the vendor's answer: expires_in and issued_at are strings
+    assert body["token_type"] == "BearerToken" and body["expires_in"] == "1799" and body["issued_at"].isdigit()
+    return body["access_token"]
+
+
+def test_storage_token_needs_the_api_key_and_objects_need_the_bearer(sandbox) -> None:
+    _, _, client = sandbox
+    refused = client.post("/oauth/v2/token", data={"grant_type": "client_credentials"}, auth=("key-e-main", "no"))
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    anonymous = client.get("/storage/us-east/v3/objects")
+    assert anonymous.status_code == 401 and anonymous.json()["status"] == 401
+    token = storage_token(sandbox)
+    regions = client.get("/storage/us-east/v3/regions", headers={"Authorization": f"Bearer {token}"})
+    assert regions.json() == ["us-east"]
+
+
+def test_storage_objects_page_by_page_key_and_name_the_recordings_agents(sandbox) -> None:
+    sbx, _, client = sandbox
+    token = storage_token(sandbox)
+    start, end = datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC)
+    flt = (f"type==callcenterrecording;createdTime=ge={int(start.timestamp() * 1000)};"
+           f"createdTime=le={int(end.timestamp() * 1000) - 1}")
+    got, page_key = [], 0
+    while True:
+        resp = client.get("/storage/us-east/v3/objects", headers={"Authorization": f"Bearer {token}"},
+                          params={"filter": flt, "pageKey": page_key, "limit": 40, "sortField": "createdTime",
+                                  "sortDirection": "ASC"})
+        body = resp.json()
+        assert set(body) == {"content", "lastPage", "pageKey", "pageSize", "total"}
+        assert body["pageSize"] == len(body["content"]) and body["pageKey"] == page_key + 40
+        got += body["content"]
+        if body["lastPage"]:
+            break
+        page_key = body["pageKey"]
+    assert got == sbx.records("e-main", "recording_objects", start, end) and len(got) > 40
+    for obj in got:
+        created = datetime.fromisoformat(obj["createdTime"]).replace(tzinfo=UTC)
+        assert start <= created < end and obj["type"] == "callcenterrecording"
+    # every object names the agent of the VCC recording whose file its mediaUrl is
+    calls = {c.call_id: c for c in sbx.calls("e-main", start - timedelta(days=1), end)}
+    for obj in got:
+        tags = {t["key"]: t["value"] for t in obj["tags"]}
+        call = calls[int(tags["transactionId"])]
+        assert tags["agentName"] == (call.agent.name if call.agent else "")
+        assert tags["mediaUrl"].startswith(f"R{call.recording.start_at:%Y%m%d%H%M%S}")
+    bad = client.get("/storage/us-east/v3/objects", headers={"Authorization": f"Bearer {token}"},
+                     params={"limit": 101})
+    assert bad.status_code == 400 and "limit" in bad.json()["message"]

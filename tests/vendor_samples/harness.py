@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ PROVIDERS = ("aircall", "ringcentral", "zendesk", "eightbyeight")
 HISTORY_START = date(2007, 12, 1)  # the oldest sample day is 2007-12-20 (8x8)
 # The fixture server is no real account: a generous quota so that the shared limiter never waits.
 QUOTAS = {"aircall": {"default"}, "ringcentral": {"default", "auth"}, "zendesk": {"default"},
-          "eightbyeight": {"default"}}
+          "eightbyeight": {"default", "storage", "storage_auth"}}
 
 
 def connection_id(provider: str) -> str:
@@ -74,6 +74,23 @@ class Pipeline:
         return rows[0]
 
 
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def digits(text: str | None) -> str | None:
+    return None if text is None else "".join(ch for ch in text if ch.isdigit())
+
+
+def assert_fields(row: dict[str, Any], expected: dict[str, Any], what: str) -> None:
+    actual = {k: row[k] for k in expected}
+    assert actual == expected, what
+
+
 def failures(result: dg.ExecuteInProcessResult) -> str:
     """What failed in a run: step failures and failed asset checks, for the assertion message."""
     lines = [f"step failure: {e.event_specific_data.error.message.strip()[:2000]}"
@@ -97,6 +114,9 @@ def connections_yaml(base_url: str) -> tuple[str, dict[str, str]]:
             "credentials": creds, "history_start": HISTORY_START.isoformat(),
             "quota": {group: {"requests": 1000, "per_seconds": 1} for group in sorted(QUOTAS[provider])},
         })
+        if provider == "eightbyeight":
+            # 8x8's Cloud Storage Service is on its own host (api.8x8.com), not the VCC's: the server's root.
+            entries[-1]["options"] = {"storage_base_url": base_url}
     return yaml.safe_dump({"connections": entries}, sort_keys=False), env
 
 
@@ -104,7 +124,7 @@ def connections_yaml(base_url: str) -> tuple[str, dict[str, str]]:
 def pipeline(tmp: Path) -> Iterator[Pipeline]:
     """The code location built for a connections file that points every provider at the fixture server;
     the environment is restored after."""
-    server = FixtureServer(payloads.ringcentral_token_response())
+    server = FixtureServer(payloads.ringcentral_token_response(), payloads.eightbyeight_token_response())
     saved = dict(os.environ)
     with server.serve() as base:
         text, env = connections_yaml(base)

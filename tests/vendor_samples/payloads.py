@@ -12,8 +12,10 @@ never depend on a folder outside the repository. Which samples are served, and w
   The Detailed record with unquoted placeholders (`"id": EXTENSION_ID`) is not a payload a server can send.
 - Zendesk: the incremental-export call object and leg object. The Talk Partner Edition objects come from
   `POST/GET /api/v2/calls`, which the pipeline does not extract.
-- 8x8: the VCC Recordings API `<file>` sample (the two published typos repaired). The other 8x8 samples are
-  newer APIs (analytics reports, cloud storage) that the pipeline does not extract.
+- 8x8: the VCC Recordings API `<file>` sample (the two published typos repaired), and the Cloud Storage
+  Service's `callcenterrecording` object (stream `recording_objects`, behind the XCaaS OAuth token sample). The
+  object's call has no published `<file>`: `eightbyeight_object_day` serves one written from the object's tags.
+  The other 8x8 samples are analytics report APIs that the pipeline does not extract.
 
 `ONE_CALL_DAYS` are days holding a single call of one provider, with no agent, no recording (8x8 knows a
 call only from its recording, so its call keeps that) and no legs: each is a sample above with only the
@@ -104,11 +106,48 @@ def sample_days() -> list[Day]:
         Day(date(2020, 10, 15), [{("zendesk", "calls"): [zd_call]}]),
         Day(date(2019, 1, 16), [{("zendesk", "legs"): [zd_leg]}]),
         Day(date(2007, 12, 20), [{("eightbyeight", "recordings"): eightbyeight_files()}]),
+        eightbyeight_object_day(),
     ]
 
 
 def _epoch(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp())
+
+
+def eightbyeight_token_response() -> dict[str, Any]:
+    """The XCaaS OAuth sample answer, its `{{TOKEN_VALUE}}` placeholder filled as a server would fill it."""
+    body = fixture_json("eightbyeight", "oauth_token_response.json")
+    body["access_token"] = "fixture-8x8-access-token"
+    return body
+
+
+def eightbyeight_object() -> dict[str, Any]:
+    return fixture_json("eightbyeight", "cloud_storage_callcenterrecording_object.json")
+
+
+def eightbyeight_object_day() -> Day:
+    """The Cloud Storage object's day (createdTime 2021-03-10), with the VCC recording of the same call: the
+    `<file>` sample with the fields the object's tags give replaced (file name = `S<UTC day>/` + mediaUrl,
+    transactionId, startTime as local time with its offset, duration in seconds, the caller, the dialled
+    number, the queue). The agent's login is not in the object (its `agentId` is an 8x8 user id): `kglynn`."""
+    (sample,) = eightbyeight_files()
+    replaced = {
+        "<startDate>2007-12-19T19:16:36-08:00</startDate>": "<startDate>2021-03-10T09:40:42-08:00</startDate>",
+        "<agentID>bill</agentID>": "<agentID>kglynn</agentID>",
+        "<phoneNumber>bill</phoneNumber>": "<phoneNumber>4085559901</phoneNumber>",
+        "<channel>5027780</channel>": "<channel>12025553989</channel>",
+        "<duration>27</duration>": "<duration>1271</duration>",
+        "<filename>S20071220/R2007122003163601000.wav</filename>":
+            "<filename>S20210310/R202103101740420023.wav</filename>",
+        "<queueID>fernandez~~queue~~phone~~102</queueID>": "<queueID>acmecorp01~~queue~~phone~~1819</queueID>",
+        "<queueName>phoneq1</queueName>": "<queueName>Level 3 Support</queueName>",
+        "<transactionID>1</transactionID>": "<transactionID>10733</transactionID>",
+    }
+    for old, new in replaced.items():
+        assert old in sample, f"the <file> sample changed: {old} is gone"
+        sample = sample.replace(old, new)
+    return Day(date(2021, 3, 10), [{("eightbyeight", "recordings"): [sample],
+                                    ("eightbyeight", "recording_objects"): [eightbyeight_object()]}])
 
 
 def one_call_days() -> list[Day]:
@@ -153,7 +192,7 @@ def agent_on_legs_day() -> Day:
 
 def record_id(provider: str, obj: Any) -> str:
     """The id the landing zone keys a served object by (ARCHITECTURE: the provider's id of the record)."""
-    if provider == "eightbyeight":
+    if provider == "eightbyeight" and isinstance(obj, str):  # a VCC `<file>`; Cloud Storage objects are JSON
         return re.search(r"<filename>([^<]*)</filename>", obj).group(1)
     return str(obj["id"])
 
@@ -161,6 +200,6 @@ def record_id(provider: str, obj: Any) -> str:
 def landed_form(provider: str, obj: Any) -> Any:
     """What a served object must land as: JSON objects as they are; an XML `<file>` as one JSON object of
     its child elements' names and texts (an empty element is "")."""
-    if provider != "eightbyeight":
+    if provider != "eightbyeight" or not isinstance(obj, str):
         return obj
     return {child.tag: child.text or "" for child in ET.fromstring(obj)}

@@ -12,7 +12,12 @@ production extraction clients send, with each vendor's auth and paging shapes (`
 - Zendesk `GET /zendesk/api/v2/channels/voice/stats/incremental/{calls,legs}` (Basic `email/token:token`;
   records updated at or after `start_time`, `count`, `end_time`, a never-null `next_page`);
 - 8x8 `GET /eightbyeight/api/recordings/files.xml` (Basic tenant:token; `d=<start>,<end>` in compact UTC,
-  `n` 1-based offset, pages of 50), serving each `<file>` element byte for byte as it is in the sample.
+  `n` 1-based offset, pages of 50), serving each `<file>` element byte for byte as it is in the sample;
+  and its Cloud Storage Service at the root (the option `storage_base_url`, as the real API is on its own
+  host): `POST /oauth/v2/token` (Basic `api_key:api_secret`, client credentials, answered with the vendor's
+  token sample), `GET /storage/{region}/v3/regions` (the documented example's two regions) and
+  `GET /storage/{region}/v3/objects` (Bearer; a FIQL `filter` of `type==` and `createdTime` bounds in epoch
+  ms, `pageKey` offset, `limit`; `{content, lastPage, pageKey, pageSize, total}`); the objects are in us-east.
 
 Objects are served as they are: the server never adds, drops or rewrites a field.
 """
@@ -34,8 +39,12 @@ CREDENTIALS = {
     "aircall": {"api_id": "fixture-id", "api_token": "fixture-api-token"},
     "ringcentral": {"client_id": "fixture-client", "client_secret": "fixture-client-pass", "jwt": "fixture-jwt"},
     "zendesk": {"email": "ops@example.com", "api_token": "fixture-zd-token"},
-    "eightbyeight": {"tenant": "acme", "token": "fixture-8x8-token"},
+    "eightbyeight": {"tenant": "acme", "token": "fixture-8x8-token", "api_key": "fixture-8x8-key",
+                     "api_secret": "fixture-8x8-secret"},
 }
+STORAGE_REGIONS = ["us-east", "uk"]  # the regions example of 8x8's bulk-download page
+STORAGE_PATH = re.compile(r"^/storage/([^/]+)/v3/(regions|objects)$")
+FIQL = re.compile(r"^(type|createdTime)(==|=ge=|=gt=|=le=|=lt=)(.+)$")
 EXPORT_PATH = "/zendesk/api/v2/channels/voice/stats/incremental/"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 RC_CALL_LOG = "/ringcentral/restapi/v1.0/account/~/call-log"
@@ -53,8 +62,9 @@ def unix(text: str) -> float:
 class FixtureServer:
     """Serves `objects[(provider, stream)]`; swap them between runs with `load`."""
 
-    def __init__(self, token_response: dict[str, Any]) -> None:
+    def __init__(self, token_response: dict[str, Any], storage_token: dict[str, Any]) -> None:
         self.token_response = token_response
+        self.storage_token = storage_token  # 8x8's OAuth answer
         self.objects: dict[tuple[str, str], list[Any]] = {}
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -126,6 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._zendesk(path[len(EXPORT_PATH):].split(".")[0])
         elif path == "/eightbyeight/api/recordings/files.xml":
             self._eightbyeight()
+        elif match := STORAGE_PATH.match(path):
+            self._storage(*match.groups())
         else:
             self._json(404, {"message": f"fixture server has no GET {path}"})
 
@@ -134,6 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server_state.requests.append(f"POST {path}")
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if path == "/oauth/v2/token":
+            self._storage_token(form)
+            return
         if path != "/ringcentral/restapi/oauth/token":
             self._json(404, {"message": f"fixture server has no POST {path}"})
             return
@@ -208,3 +223,42 @@ class _Handler(BaseHTTPRequestHandler):
         page = files[offset - 1: offset - 1 + 50]
         body = "<?xml version='1.0' encoding='UTF-8' ?>\n<recordings>\n" + "".join(page) + "</recordings>\n"
         self._send(200, body.encode(), "application/xml; charset=UTF-8")
+
+    def _storage_token(self, form: dict[str, str]) -> None:
+        creds = CREDENTIALS["eightbyeight"]
+        if not self._authorized(basic(creds["api_key"], creds["api_secret"])):
+            return
+        if form.get("grant_type") != "client_credentials":
+            self._json(400, {"error": "unsupported_grant_type", "error_description": "fixture server: "
+                                                                                     "client_credentials expected"})
+            return
+        self._json(200, self.server_state.storage_token)
+
+    def _storage(self, region: str, what: str) -> None:
+        if not self._authorized(f"Bearer {self.server_state.storage_token['access_token']}"):
+            return
+        if region not in STORAGE_REGIONS:
+            self._json(404, {"status": 404, "error": "Not Found", "message": f"fixture server: no region {region}"})
+            return
+        if what == "regions":
+            self._json(200, STORAGE_REGIONS)
+            return
+        q = self._query()
+        low, high, kind = 0, 2**63, None
+        for part in q.get("filter", "").split(";"):
+            field, op, value = FIQL.match(part).groups()  # anything else is a request this server must not get
+            if field == "type":
+                kind = value
+            elif op in ("=ge=", "=gt="):
+                low = max(low, int(value) + (op == "=gt="))
+            else:
+                high = min(high, int(value) - (op == "=lt="))
+        # createdTime has no zone in 8x8's objects: UTC, as the sample's startTime tag and createdTime agree
+        objects = [o for o in self.server_state.served("eightbyeight", "recording_objects")
+                   if region == "us-east" and (kind is None or o["type"] == kind)
+                   and low <= unix(o["createdTime"] + "Z") * 1000 <= high]
+        objects.sort(key=lambda o: (o["createdTime"], o["id"]), reverse=q.get("sortDirection") == "DESC")
+        page_key, limit = int(q.get("pageKey", 0)), int(q.get("limit", 100))
+        content = objects[page_key: page_key + limit]
+        self._json(200, {"content": content, "lastPage": page_key + limit >= len(objects),
+                         "pageKey": page_key + limit, "pageSize": len(content), "total": len(objects)})

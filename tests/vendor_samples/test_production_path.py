@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from . import payloads
-from .harness import PROVIDERS, Pipeline, connection_id, failures, pipeline, uid
+from .harness import PROVIDERS, Pipeline, assert_fields, connection_id, digits, epoch, failures, pipeline, ts, uid
 from .payloads import landed_form, record_id
 
 STREAMS = (("aircall", "calls"), ("ringcentral", "call_log"), ("zendesk", "calls"), ("zendesk", "legs"),
-           ("eightbyeight", "recordings"))
+           ("eightbyeight", "recordings"), ("eightbyeight", "recording_objects"))
 SAMPLE_DAYS = payloads.sample_days()
 ONE_CALL_DAYS = payloads.one_call_days()
 AGENT_ON_LEGS = payloads.agent_on_legs_day()
@@ -64,18 +64,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         yield Runs(p, days)
 
 
-def ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def epoch(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def digits(text: str | None) -> str | None:
-    return None if text is None else "".join(ch for ch in text if ch.isdigit())
-
-
 @pytest.mark.parametrize("day", [d.day for d in ALL_DAYS], ids=str)
 def test_every_run_of_a_sample_day_succeeds(runs: Runs, day: date) -> None:
     for n, outcome in enumerate(runs.days[day], start=1):
@@ -106,11 +94,6 @@ def test_no_day_lands_another_days_objects(runs: Runs) -> None:
 def calls_of(runs: Runs, provider: str) -> dict[str, dict[str, Any]]:
     rows = runs.pipeline.query("select * from uc.uc_call where provider = ?", [provider])
     return {r["source_id"]: r for r in rows}
-
-
-def assert_fields(row: dict[str, Any], expected: dict[str, Any], what: str) -> None:
-    actual = {k: row[k] for k in expected}
-    assert actual == expected, what
 
 
 def test_aircall_calls_carry_their_payload(runs: Runs) -> None:
@@ -221,13 +204,37 @@ def test_eightbyeight_call_from_its_recording(runs: Runs) -> None:
     assert (rec["duration_s"], rec["start_at"]) == (27, ts("2007-12-20T03:16:36Z"))
 
 
+def test_eightbyeight_agent_named_by_the_cloud_storage_object(runs: Runs) -> None:
+    """The Cloud Storage object names the agent of the recording whose file its `mediaUrl` tag names."""
+    obj = payloads.eightbyeight_object()
+    landed = runs.days[date(2021, 3, 10)][-1].landed[("eightbyeight", "recording_objects")]
+    assert list(landed) == ["6cf3260a-d4f2-4fba-8240-53633634713f"]  # keyed by the object's `id`
+    assert json.loads(landed["6cf3260a-d4f2-4fba-8240-53633634713f"]) == obj
+    assert {"POST /oauth/v2/token", "GET /storage/us-east/v3/objects"} <= set(runs.pipeline.server.requests)
+    # transactionId 10733; startTime 1615398042234 ms (the recording's start, whole seconds in the Recordings
+    # API); duration 1271000 ms; an INBOUND call from callerId 4085559901 to the queue "Level 3 Support".
+    assert_fields(calls_of(runs, "eightbyeight")["10733"], {
+        "type": "INBOUND", "start_at": epoch(1615398042), "end_at": epoch(1615398042 + 1271),
+        "user_id": uid("eightbyeight", "kglynn"), "queue_name": "Level 3 Support", "telephone": "4085559901",
+        "has_recording": True, "record_source": "recording_metadata",
+    }, "10733")
+    user = runs.pipeline.row("uc_user", uid("eightbyeight", "kglynn"))
+    assert (user["source_id"], user["name"]) == ("kglynn", "Khang Glynn")  # the agentName tag
+    history = runs.pipeline.query("select name, is_current from uc.uc_user_history where id = ?",
+                                  [uid("eightbyeight", "kglynn")])
+    assert history == [{"name": "Khang Glynn", "is_current": True}]
+    # the sample recording's agent has no Cloud Storage object: a login without a name
+    assert runs.pipeline.row("uc_user", uid("eightbyeight", "bill"))["name"] is None
+
+
 def test_every_agent_and_caller_the_payloads_name_is_a_user_or_contact(runs: Runs) -> None:
     p = runs.pipeline
     users = {r["id"] for r in p.query("select id from uc.uc_user")}
     contacts = {r["id"] for r in p.query("select id from uc.uc_contact")}
     # RingCentral: the extension on the Detailed record's legs; 8x8: the recording's agentID; Zendesk: the
     # call's agent_id 1 and the agent leg's 10032. The customer leg's agent_id 0 names nobody.
-    named = {uid("ringcentral", 664573005), uid("eightbyeight", "bill"), uid("zendesk", 1), uid("zendesk", 10032)}
+    named = {uid("ringcentral", 664573005), uid("eightbyeight", "bill"), uid("eightbyeight", "kglynn"),
+             uid("zendesk", 1), uid("zendesk", 10032)}
     assert named <= users, named - users
     assert uid("zendesk", 0) not in users
     assert uid("zendesk", 1) in contacts  # the call's customer_id
@@ -270,7 +277,10 @@ def test_the_sample_days_are_the_sample_files() -> None:
         "VgLcd1KWffJVzUA", "ASaoSC9FIMaOF24", "ASaxDDkSZ5s42MA", "IVWtSyis720zMEA", "IVWtTIvyZ8q9MGA",
         "IVWtT1J9WIXRMSQ"}
     assert {rid for (s, rid) in served if s[0] == "zendesk"} == {"123", "10402"}
-    assert {rid for (s, rid) in served if s[0] == "eightbyeight"} == {"S20071220/R2007122003163601000.wav"}
+    assert {rid for (s, rid) in served if s == ("eightbyeight", "recordings")} == {
+        "S20071220/R2007122003163601000.wav", "S20210310/R202103101740420023.wav"}
+    assert {rid for (s, rid) in served if s == ("eightbyeight", "recording_objects")} == {
+        "6cf3260a-d4f2-4fba-8240-53633634713f"}
     assert len({d.day for d in ALL_DAYS}) == len(ALL_DAYS)
 
 
@@ -286,6 +296,8 @@ def test_the_vendored_copies_are_the_shared_samples() -> None:
               "call_log_sync_fsync.json", "call_log_sync_isync.json",
               "oauth_token_jwt_response.http")]
     names += [("zendesk", n) for n in ("talk_incremental_call_object.json", "talk_incremental_leg_object.json")]
+    names += [("eightbyeight", n) for n in ("cloud_storage_callcenterrecording_object.json",
+                                            "oauth_token_response.json")]
     for provider, name in names:
         shared = (payloads.SHARED_SAMPLES / provider / name).read_bytes()
         assert (payloads.FIXTURES / provider / name).read_bytes() == shared, f"{provider}/{name}"

@@ -75,6 +75,7 @@ class ProviderSource:
     title: ClassVar[str]
     default_base_url: ClassVar[str | None] = None
     credential_fields: ClassVar[tuple[str, ...]]
+    optional_credential_fields: ClassVar[tuple[str, ...]] = ()  # checked when named, never required
     # Documented quotas by rate group; "default" is the group most requests fall in.
     default_quotas: ClassVar[Mapping[str, Quota]]
     # stream name -> one-line description (becomes the asset description).

@@ -1,6 +1,12 @@
-"""8x8 Virtual Contact Center (VCC) Recordings API: extraction of recording metadata per UTC window.
+"""8x8 Virtual Contact Center (VCC): the extraction source, recording metadata per UTC window.
 
-Owns the one stream `recordings`: `GET <base>/api/recordings/files.xml` (or `files.csv` with the
+Streams: `recording_objects`, the Cloud Storage Service's contact-center recording objects (storage.py; they
+name the agent: `agentName`), extracted only for a connection with the optional credentials `api_key` and
+`api_secret` (an Admin Console API key); without them it lands an empty partition, so a connection without
+them works as before. The stream is always declared because the assets are one per (provider, stream) for
+every connection, and an empty partition is what "no records" already means to the landing zone and dbt.
+
+The stream `recordings`: `GET <base>/api/recordings/files.xml` (or `files.csv` with the
 connection option `format: csv`), HTTP Basic with the tenant name and the Data Request Token,
 `d=<start>,<end>` in the compact UTC form (`20260105T0000Z,20260106T0000Z`; the end is exclusive)
 with `tz=UTC`, and `n` (1-based record offset) paging by 50 until a short page; a full page that holds no recording
@@ -31,6 +37,7 @@ import httpx
 from uc_pipeline.http import ApiClient, AuthError, MalformedResponseError, Quota, RateHeaders
 from uc_pipeline.http.paging import PagingGuard
 from uc_pipeline.providers.base import ExtractStats, ProviderSource, Record, Window
+from uc_pipeline.providers.eightbyeight import storage
 from uc_pipeline.providers.eightbyeight.parse import ID_FIELD, PageFormatError, parse_csv, parse_xml
 
 if TYPE_CHECKING:
@@ -78,11 +85,26 @@ class EightByEightSource(ProviderSource):
     title: ClassVar[str] = "8x8 Virtual Contact Center"
     default_base_url: ClassVar[str | None] = None
     credential_fields: ClassVar[tuple[str, ...]] = ("tenant", "token")
-    option_names: ClassVar[tuple[str, ...]] = (*ProviderSource.option_names, "format")
-    default_quotas: ClassVar[Mapping[str, Quota]] = {"default": Quota(requests=10, per_seconds=60.0)}
+    # The Cloud Storage Service's API key (storage_auth.py): optional, both or neither.
+    optional_credential_fields: ClassVar[tuple[str, ...]] = storage.KEY_FIELDS
+    option_names: ClassVar[tuple[str, ...]] = (
+        *ProviderSource.option_names,
+        "format",
+        "storage_base_url",
+        "storage_regions",
+    )
+    default_quotas: ClassVar[Mapping[str, Quota]] = {
+        "default": Quota(requests=10, per_seconds=60.0),
+        # Cloud Storage and its token endpoint: no documented limit; the same conservative figure.
+        "storage": Quota(requests=10, per_seconds=60.0),
+        "storage_auth": Quota(requests=5, per_seconds=60.0),
+    }
     streams: ClassVar[Mapping[str, str]] = {
         STREAM: "8x8 VCC call recordings (metadata of every recorded call: agent, queue, channel, times), "
         "from the Recordings API, by recording start",
+        storage.STREAM: "8x8 Cloud Storage Service contact-center recording objects (tags: agentId, agentName, "
+        "queueName, transactionId, mediaUrl, startTime), by object creation; only for a connection with the "
+        "optional credentials api_key and api_secret",
     }
 
     def __init__(self, connection: Connection, settings: HttpSettings) -> None:
@@ -104,14 +126,24 @@ class EightByEightSource(ProviderSource):
             secrets=connection.secret_values,
             headers={"Accept": "text/csv" if fmt == "csv" else "application/xml"},
         )
+        # Built on the first request of its stream: the recordings stream never needs a token.
+        self.objects: storage.RecordingObjects | None = None
 
     @property
     def path(self) -> str:
         return f"/api/recordings/files.{self.format}"
 
     def records(self, stream: str, window: Window, stats: ExtractStats) -> Iterator[tuple[str, Record]]:
+        if stream == storage.STREAM:
+            if not storage.has_storage_credentials(self.connection):
+                stats.notes.append("no api_key/api_secret: Cloud Storage recording objects not extracted")
+                return
+            if self.objects is None:
+                self.objects = storage.RecordingObjects(self.connection, self.settings, self.title, rate_headers)
+            yield from self.objects.records(window, stats)
+            return
         if stream != STREAM:
-            raise ValueError(f"{self.provider_id} has no stream {stream!r}; it has {STREAM!r}")
+            raise ValueError(f"{self.provider_id} has no stream {stream!r}; it has {sorted(self.streams)}")
         d = f"{compact_utc(window.start)},{compact_utc(window.end)}"
         guard = PagingGuard(self.title, self.connection, stream, window, remedy=REMEDY)
         offset = 1
@@ -155,10 +187,15 @@ class EightByEightSource(ProviderSource):
             ) from None
 
     def http_stats(self) -> Mapping[str, int]:
-        return self.client.stats.as_dict()
+        counts = dict(self.client.stats.as_dict())
+        for name, value in (self.objects.http_stats() if self.objects else {}).items():
+            counts[name] = counts.get(name, 0) + value
+        return counts
 
     def close(self) -> None:
         self.client.close()
+        if self.objects is not None:
+            self.objects.close()
 
 
 SOURCE = EightByEightSource

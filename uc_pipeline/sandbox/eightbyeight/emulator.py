@@ -1,4 +1,6 @@
-"""Emulator of the 8x8 Virtual Contact Center (VCC) Recordings API, mounted at `/eightbyeight`.
+"""Emulator of the 8x8 Virtual Contact Center (VCC) Recordings API, mounted at `/eightbyeight`, and of the
+Cloud Storage Service listing the same recordings as objects that name their agents (storage.py,
+storage_http.py: `POST /oauth/v2/token`, `GET /storage/{region}/v3/regions` and `.../objects`).
 
 Owns the HTTP surface documented in the vendor's "Virtual Contact Center Recordings API" page:
 `GET /api/recordings/files`, `files/` and `files.xml` (XML, the default) and `files.csv` (CSV),
@@ -73,13 +75,17 @@ from uc_pipeline.sandbox.eightbyeight.render import (
     render_xml,
     served,
 )
+from uc_pipeline.sandbox.eightbyeight.storage import ObjectFilter, created_time, epoch_ms, render_object
+from uc_pipeline.sandbox.eightbyeight.storage_http import StorageEndpoints
 from uc_pipeline.sandbox.model import Admission, Call, ProviderProfile, QuotaSpec, Recording, SandboxConnection
 from uc_pipeline.sandbox.views import ViewSpec, Window, listed_days, midnight
 
 PROVIDER_ID = "eightbyeight"
 STREAM = "recordings"
+OBJECTS_STREAM = "recording_objects"
 # A recording starts after its call reached the system (queue wait); no wait lasts a day.
 _CALL_LOOKBACK = timedelta(days=1)
+
 
 def _rec(call: Call) -> Recording:
     if call.recording is None:
@@ -94,11 +100,13 @@ class RecordingsView(ViewSpec):
 
     name = "eightbyeight.recordings"
 
-    def candidates(self, day_calls: Callable[[date], Sequence[Call]], conn: SandboxConnection,
-                   day: date) -> Sequence[Call]:
+    def candidates(
+        self, day_calls: Callable[[date], Sequence[Call]], conn: SandboxConnection, day: date
+    ) -> Sequence[Call]:
         lo, hi = midnight(day), midnight(day + _CALL_LOOKBACK)
-        return [c for d in (day - _CALL_LOOKBACK, day) for c in day_calls(d)
-                if served(c) and lo <= _rec(c).start_at < hi]
+        return [
+            c for d in (day - _CALL_LOOKBACK, day) for c in day_calls(d) if served(c) and lo <= _rec(c).start_at < hi
+        ]
 
     def sort(self, conn: SandboxConnection, calls: list[Call]) -> None:
         calls.sort(key=lambda c: (_rec(c).start_at, _rec(c).recording_id))
@@ -120,9 +128,19 @@ class EightByEightEmulator:
         direct_agent_access=True,
         hold=False,  # only the recording's length is served; hold cannot be told apart
     )
-    default_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(requests=10, window_s=60.0)}
-    fast_quotas: Mapping[str, QuotaSpec] = {"default": QuotaSpec(requests=10, window_s=1.0)}
-    credential_fields: tuple[str, ...] = ("tenant", "token")
+    default_quotas: Mapping[str, QuotaSpec] = {
+        "default": QuotaSpec(requests=10, window_s=60.0),
+        "storage": QuotaSpec(requests=10, window_s=60.0),
+        "storage_auth": QuotaSpec(requests=5, window_s=60.0),
+    }
+    fast_quotas: Mapping[str, QuotaSpec] = {
+        "default": QuotaSpec(requests=10, window_s=1.0),
+        "storage": QuotaSpec(requests=10, window_s=1.0),
+        "storage_auth": QuotaSpec(requests=5, window_s=1.0),
+    }
+    # tenant/token: the Recordings API; api_key/api_secret: Cloud Storage (storage_http.py), so that every
+    # sandbox connection, the demo's included, gets agent names.
+    credential_fields: tuple[str, ...] = ("tenant", "token", "api_key", "api_secret")
     default_timezone = "America/Los_Angeles"  # distinct per emulator: local-time handling gets exercised
     # query parameters whose documented default makes them optional (the request log's page comparison)
     query_defaults: Mapping[str, str] = {"n": "1"}
@@ -161,18 +179,32 @@ class EightByEightEmulator:
     def records(
         self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime, end: datetime
     ) -> list[dict[str, Any]]:
+        if stream == OBJECTS_STREAM:
+            return self.objects(ctx, conn, ObjectFilter("callcenterrecording", epoch_ms(start), epoch_ms(end) - 1))
         if stream != STREAM:
-            raise ValueError(f"{PROVIDER_ID} has no stream {stream!r}; it has {STREAM!r}")
+            raise ValueError(f"{PROVIDER_ID} has no stream {stream!r}; it has {STREAM!r} and {OBJECTS_STREAM!r}")
         return self.render(ctx, conn, self.recorded(ctx, conn, start, end))
 
-    def record_id(self, stream: str, record: dict[str, Any]) -> str:
-        # The file name is unique per recording; transactionID is per call.
-        return str(record["filename"])
+    def objects(self, ctx: SandboxContext, conn: SandboxConnection, flt: ObjectFilter) -> list[dict[str, Any]]:
+        """The Cloud Storage objects of the served recordings whose `createdTime` the filter selects, by
+        (createdTime, id). An object is created after its recording ended, so a recording started up to a day
+        before the filter's start is a candidate."""
+        lo = datetime.fromtimestamp(flt.low / 1000, UTC) - _CALL_LOOKBACK if flt.low is not None else None
+        hi = datetime.fromtimestamp((flt.high + 1) / 1000, UTC) if flt.high is not None else None
+        tenant = conn.credentials.get("tenant", "")
+        calls = [c for c in self.recorded(ctx, conn, lo, hi) if flt.matches(epoch_ms(created_time(c)))]
+        objects = [render_object(c, conn.connection_id, tenant) for c in calls]
+        return sorted(objects, key=lambda o: (o["createdTime"], o["id"]))
 
-    def prepare(self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime,
-                end: datetime) -> None:
+    def record_id(self, stream: str, record: dict[str, Any]) -> str:
+        # The file name is unique per recording; transactionID is per call. Objects: their UUID.
+        return str(record["id"] if stream == OBJECTS_STREAM else record["filename"])
+
+    def prepare(
+        self, ctx: SandboxContext, conn: SandboxConnection, stream: str, start: datetime, end: datetime
+    ) -> None:
         """Build the views an extraction of `[start, end)` reads."""
-        self.recordings(ctx, conn, start, end)
+        self.recordings(ctx, conn, start - _CALL_LOOKBACK if stream == OBJECTS_STREAM else start, end)
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -194,7 +226,21 @@ class EightByEightEmulator:
         async def unknown(request: Request) -> Response:
             return await self._serve(ctx, request, None)
 
+        storage = StorageEndpoints(self.objects)
+
+        async def token(request: Request) -> Response:
+            return await storage.token(ctx, request)
+
+        async def regions(request: Request) -> Response:
+            return await storage.regions(ctx, request)
+
+        async def objects(request: Request) -> Response:
+            return await storage.objects(ctx, request)
+
         return [
+            Route("/oauth/v2/token", token, methods=ALL_METHODS),
+            Route("/storage/{region}/v3/regions", regions, methods=["GET"]),
+            Route("/storage/{region}/v3/objects", objects, methods=["GET"]),
             Route("/api/recordings/files", xml, methods=ALL_METHODS),
             Route("/api/recordings/files/", xml, methods=ALL_METHODS),
             Route("/api/recordings/files.xml", xml, methods=ALL_METHODS),
