@@ -191,11 +191,11 @@ def test_credentials_inside_base_url_are_refused_and_never_printed(tmp_path: Pat
 def test_every_missing_variable_is_reported_at_once(tmp_path: Path) -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "connections.yaml"
     names = [name for name in example.read_text().split() if name.isupper() and name.startswith("ACME_")]
-    assert len(names) == 9
+    assert len(names) == 11
     with pytest.raises(ConnectionConfigError) as excinfo:
         load_connections(example, {})
     message = str(excinfo.value)
-    assert "9 problems" in message
+    assert "11 problems" in message
     for name in names:
         assert f"environment variable {name} " in message and f"export {name}=..." in message
 
