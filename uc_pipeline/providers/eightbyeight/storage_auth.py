@@ -11,7 +11,8 @@ strings; requests then send `Authorization: Bearer <access_token>`. The page ask
 until it expires rather than ask for one per request, and to handle an expired token's error: a 401 gets one
 new token and one retry. There is no refresh token.
 
-Tokens live in the stores of `providers/ringcentral/auth.py` (reused, not copied): with `HttpSettings.state_dir`
+The token flow (the cached token, one renewal on a 401) and the stores are `CachedBearerAuth` and
+`token_store` of `providers/ringcentral/auth.py`, reused: with `HttpSettings.state_dir`
 set, `<state_dir>/eightbyeight/<connection>-<key>.json` (mode 0600) under an exclusive lock, so the processes
 of a backfill share one token; otherwise in memory for the process. The key hashes the connection, the token
 URL and the key/secret, so changed credentials never reuse an old token. Every token is registered for
@@ -22,15 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Generator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from uc_pipeline.http import ApiClient, ApiError, AuthError, HttpSettings, MalformedResponseError
+from uc_pipeline.http import ApiError, AuthError, HttpSettings, MalformedResponseError
 from uc_pipeline.http.redact import SECRETS
-from uc_pipeline.providers.ringcentral.auth import TokenSet, _FileStore, _MemoryStore, cache_key, file_store_name
+from uc_pipeline.providers.ringcentral.auth import CachedBearerAuth, TokenSet, cache_key, token_store
 
 if TYPE_CHECKING:
     from uc_pipeline.connections import Connection
@@ -44,11 +43,10 @@ class TokenGrantError(AuthError):
     """8x8 refused to issue a token for this connection's API key and secret."""
 
 
-class StorageAuth(httpx.Auth):
+class StorageAuth(CachedBearerAuth):
     """Bearer tokens of one connection's API key; `bind` the ApiClient that sends the token requests."""
 
     def __init__(self, connection: Connection, settings: HttpSettings, token_url: str) -> None:
-        self.connection = connection
         self.token_url = token_url
         creds = connection.credentials
         self._basic = httpx.BasicAuth(str(creds["api_key"]), str(creds["api_secret"]))
@@ -57,47 +55,9 @@ class StorageAuth(httpx.Auth):
         SECRETS.add_authorization(basic_header)
         # The token endpoint is part of the key: a token of one 8x8 host is never sent to another.
         key = hashlib.sha256(f"{cache_key(connection, KEY_FIELDS)}\0{token_url}".encode()).hexdigest()[:24]
-        if settings.state_dir:
-            self._store: _MemoryStore | _FileStore = _FileStore(
-                Path(settings.state_dir) / "eightbyeight", file_store_name(connection, key)
-            )
-        else:
-            self._store = _MemoryStore(f"eightbyeight-{key}")
-        self._client: ApiClient | None = None
+        super().__init__(connection, token_store(settings, "eightbyeight", connection, key))
 
-    def bind(self, client: ApiClient) -> None:
-        self._client = client
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        tokens = self.current()
-        request.headers["Authorization"] = f"Bearer {tokens.access_token}"
-        response = yield request
-        if response.status_code == 401:
-            # Expired early or revoked: one new token (unless another process already got one) and one retry.
-            tokens = self.renew(tokens.access_token)
-            request.headers["Authorization"] = f"Bearer {tokens.access_token}"
-            yield request
-
-    def current(self) -> TokenSet:
-        """A usable token: the cached one, else a new grant."""
-        tokens = self._store.load()
-        if tokens is not None and tokens.usable(time.time()):
-            return tokens
-        with self._store.exclusive():
-            tokens = self._store.load()
-            if tokens is not None and tokens.usable(time.time()):
-                return tokens
-            return self._grant_locked()
-
-    def renew(self, stale_access_token: str) -> TokenSet:
-        """A new token after `stale_access_token` was refused (unless another grant replaced it meanwhile)."""
-        with self._store.exclusive():
-            tokens = self._store.load()
-            if tokens is not None and tokens.access_token != stale_access_token and tokens.usable(time.time()):
-                return tokens
-            return self._grant_locked()
-
-    def _grant_locked(self) -> TokenSet:
+    def _renew_locked(self, old: TokenSet | None) -> TokenSet:
         if self._client is None:
             raise RuntimeError("StorageAuth.bind(client) was not called")
         try:

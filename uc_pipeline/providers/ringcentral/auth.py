@@ -11,6 +11,9 @@ credentials, so changed credentials never reuse an old token.
 Token requests go through the connection's `ApiClient` in the "auth" rate group, with Basic client
 authentication. A 401 on a platform request gets one renewal (refresh, else a new JWT grant) and
 one retry; a second 401 is left to the caller, which fails with a message saying what to check.
+
+The token stores (`token_store`) and that flow (`CachedBearerAuth`) serve the other OAuth clients too:
+Zoom Phone's stores and 8x8 Cloud Storage's `StorageAuth`, each with its own grant.
 """
 
 from __future__ import annotations
@@ -137,17 +140,21 @@ def file_store_name(connection: Connection, key: str) -> str:
     return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', connection.connection_id)}-{key}"
 
 
-class RingCentralAuth(httpx.Auth):
-    """Bearer tokens for one connection; `bind` the ApiClient that sends the token requests."""
+def token_store(settings: HttpSettings, folder: str, connection: Connection, key: str) -> _MemoryStore | _FileStore:
+    """Where one connection's tokens live: a file under `<state_dir>/<folder>/` shared by the processes of a
+    backfill, or the process's memory without a state directory."""
+    if settings.state_dir:
+        return _FileStore(Path(settings.state_dir) / folder, file_store_name(connection, key))
+    return _MemoryStore(f"{folder}-{key}")
 
-    def __init__(self, connection: Connection, settings: HttpSettings) -> None:
+
+class CachedBearerAuth(httpx.Auth):
+    """Bearer tokens of one connection from a token store, shared by every client and process that uses it;
+    a subclass obtains a new token in `_renew_locked`. `bind` the ApiClient that sends the token requests."""
+
+    def __init__(self, connection: Connection, store: _MemoryStore | _FileStore) -> None:
         self.connection = connection
-        key = cache_key(connection)
-        if settings.state_dir:
-            self._store: _MemoryStore | _FileStore = _FileStore(Path(settings.state_dir) / "ringcentral",
-                                                                file_store_name(connection, key))
-        else:
-            self._store = _MemoryStore(key)
+        self._store = store
         self._client: ApiClient | None = None
 
     def bind(self, client: ApiClient) -> None:
@@ -181,6 +188,17 @@ class RingCentralAuth(httpx.Auth):
             if tokens is not None and tokens.access_token != stale_access_token and tokens.usable(time.time()):
                 return tokens
             return self._renew_locked(tokens)
+
+    def _renew_locked(self, old: TokenSet | None) -> TokenSet:
+        """A new token, stored; called with the store's lock held and its current token (None when empty)."""
+        raise NotImplementedError
+
+
+class RingCentralAuth(CachedBearerAuth):
+    """RingCentral's JWT grant and refresh tokens for one connection."""
+
+    def __init__(self, connection: Connection, settings: HttpSettings) -> None:
+        super().__init__(connection, token_store(settings, "ringcentral", connection, cache_key(connection)))
 
     def _renew_locked(self, old: TokenSet | None) -> TokenSet:
         fresh = None
