@@ -1,7 +1,7 @@
 {#-
   The project's own generic data tests (no hub packages).
 
-  matches_field_coverage(unified_model, check='unavailable_is_null')
+  matches_field_coverage(unified_model)
       The unified model agrees with uc_field_coverage, for every provider that has rows in it (error,
       cheap, scoped like every test to the rows the run wrote): a column marked `unavailable` is NULL on
       every row, every contract column has a coverage entry and every entry is native, derived or
@@ -9,9 +9,9 @@
   filled_in_history()
       On uc_field_coverage (warn): a column marked `native` or `derived` has held a value on at least one
       row of the provider's history, in every unified model (uc_field_observed keeps, run by run, which
-      columns have). Coverage agreement is a property of the history, not of one
-      day: a day whose few calls all lack a field (no agent, no contact, records without legs) is normal
-      and must not stop a daily build. Each failing row names model, provider, column and coverage.
+      columns have). Coverage agreement is a property of the history, not of one day: a day whose few
+      calls all lack a field (no agent, no contact, records without legs) is normal and must not stop a
+      daily build. Each failing row names model, provider, column and coverage.
   no_unknown_enum_values()
       On uc_call (warn, whole table): one row per (provider, field, value) that some call carries in
       `_unknown_enums`, i.e. a provider value its enum seed (seeds/<provider>/<provider>_enums.csv) does not
@@ -31,10 +31,7 @@
       more than one row, with the number of rows.
 -#}
 
-{% test matches_field_coverage(model, unified_model, check='unavailable_is_null') %}
-    {%- if check != 'unavailable_is_null' -%}
-        {{ exceptions.raise_compiler_error("matches_field_coverage: check must be 'unavailable_is_null' (the history is checked by filled_in_history); got '" ~ check ~ "'") }}
-    {%- endif %}
+{% test matches_field_coverage(model, unified_model) %}
 with observed as (
     {{ uc_coverage_observed(model, unified_model) }}
 ),
