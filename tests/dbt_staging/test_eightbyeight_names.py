@@ -99,3 +99,23 @@ def test_renamed_agent_keeps_old_calls_attributed(data_dir: Path) -> None:
         "and (h.valid_to is null or c.start_at < h.valid_to) order by 1",
     )
     assert then == [{"source_id": "10733", "name": NAME1}, {"source_id": "10734", "name": NAME2}]
+
+
+def test_an_object_landed_the_day_after_its_recording_names_the_agent(data_dir: Path) -> None:
+    # a recording that ends just before midnight: its object is created after it ends, so the next day's
+    # partition lands it (the sandbox creates objects 15 s after the recording's end, 8x8 some time after)
+    start = datetime(2021, 3, 10, 23, 58, 0, tzinfo=UTC)
+    rec = recording(start, "10735")
+    samples.land(data_dir, "eightbyeight", "recordings", DAY1, [(rec["filename"], rec)])
+    samples.land(data_dir, "eightbyeight", "recording_objects", DAY1, [])
+    dbtrun.build(data_dir, SELECT, vars=window(DAY1))
+    assert dbtrun.query(data_dir, "select name from uc.uc_user where id = ?", [USER_ID]) == [{"name": None}]
+
+    obj = recording_object(rec, start, "6cf3260a-d4f2-4fba-8240-000000000003", NAME1)
+    obj["createdTime"] = "2021-03-11T00:20:05"
+    samples.land(data_dir, "eightbyeight", "recordings", DAY2, [])
+    samples.land(data_dir, "eightbyeight", "recording_objects", DAY2, [(obj["id"], obj)])
+    dbtrun.build(data_dir, SELECT, vars=window(DAY2))
+    assert dbtrun.query(data_dir, "select name from uc.uc_user where id = ?", [USER_ID]) == [{"name": NAME1}]
+    calls = dbtrun.query(data_dir, "select source_id, user_id from staging.stg_eightbyeight__uc_call")
+    assert calls == [{"source_id": "10735", "user_id": USER_ID}]
