@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 from dbt_landing import FIRST_DAY, REPO, generate, hold_back, land_held, landing_floor
 
+from uc_pipeline.providers import PROVIDER_IDS
 from uc_pipeline.settings import WINDOW_ENV
 
 PROJECT = REPO / "dbt_project"
@@ -227,6 +228,9 @@ def main() -> None:
                         help="also time the full build with the landing zone in an S3 bucket on loopback")
     parser.add_argument("--reuse", action="store_true",
                         help="time dbt on the landing zone already in --data-dir (skip generating it)")
+    parser.add_argument("--all-providers", action="store_true",
+                        help="build every provider's models (default: UC_PROVIDERS = the providers landed, as a "
+                        "deployment of those providers sets it)")
     args = parser.parse_args()
     if args.calls < 1 or args.days < 2 or args.per_day < 10:
         parser.error("--calls must be >= 1, --days >= 2 and --per-day >= 10")
@@ -245,6 +249,10 @@ def main() -> None:
             started = time.perf_counter()
             counts = generate(data_dir, args.calls, args.days, args.per_day)
             print(f"generated landing in {time.perf_counter() - started:.1f}s: {counts}")
+        if not args.all_providers:
+            landed = {p.name for p in (data_dir / "landing").iterdir()}
+            os.environ["UC_PROVIDERS"] = ",".join(p for p in PROVIDER_IDS if p in landed)
+        print(f"providers built: {os.environ.get('UC_PROVIDERS') or 'all'}")
         # The daily run is timed on a day that is new to the warehouse, as the schedule runs it: the full
         # build covers every day but the last, which is then landed and built on its own.
         last_day = FIRST_DAY + timedelta(days=args.days)

@@ -25,7 +25,7 @@ _SESSION_DIR = tempfile.mkdtemp(prefix="uc-tests-")
 os.environ["DO_NOT_TRACK"] = "1"
 _INHERITED = ("UC_CONNECTIONS_FILE", "UC_LIMITER_URL", "DBT_TARGET_PATH", "DBT_LOG_PATH",
               "UC_AUTOMATION_DEFAULT_STATUS", "UC_CELERY_CONFIG", "UC_CELERY_BROKER", "UC_LANDING_URL",
-              "UC_SERVING_URL")
+              "UC_SERVING_URL", "UC_PROVIDERS")
 for _name in _INHERITED:
     os.environ.pop(_name, None)
 os.environ["UC_DATA_DIR"] = os.path.join(_SESSION_DIR, "data")

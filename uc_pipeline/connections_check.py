@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from uc_pipeline.http import Quota
-from uc_pipeline.providers import PROVIDER_IDS, get_provider
+from uc_pipeline.providers import PROVIDER_IDS, enabled_provider_ids, get_provider
+from uc_pipeline.settings import PROVIDERS_ENV
 
 ENTRY_KEYS = ("provider", "connection_id", "base_url", "credentials", "quota", "history_start", "options")
 QUOTA_KEYS = ("requests", "per_seconds", "penalty_seconds")
@@ -100,6 +101,13 @@ def check_entry(
             match = difflib.get_close_matches(str(provider).lower(), PROVIDER_IDS, n=1, cutoff=0.6)
             hint = f"did you mean {match[0]!r}? " if match else ""
             problems.add(where, f"unknown provider {shown}", f"{hint}use one of {', '.join(PROVIDER_IDS)}")
+        return None
+    enabled = enabled_provider_ids()
+    if provider not in enabled:
+        problems.add(where,
+                     f"provider {provider} is not among the providers this deployment uses "
+                     f"({PROVIDERS_ENV}={','.join(enabled)})",
+                     f"add {provider} to {PROVIDERS_ENV}, or remove this entry")
         return None
     spec = get_provider(provider)
     connection_id = str(raw.get("connection_id") or "")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
+from uc_pipeline.providers import enabled_provider_ids
 from uc_pipeline.settings import DBT_PROJECT_DIR, data_dir, landing_url
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -67,11 +68,11 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
 
     Each dbt run starts from this parse (dagster-dbt copies it), and dbt keeps it only when the
     profile's environment, i.e. `UC_DATA_DIR` and the landing zone's URL, is what it was: else every run
-    parses the whole project again (about 2 s).
+    parses the whole project again (about 2 s). `UC_PROVIDERS` decides which providers' models the parse holds.
     """
     manifest = project.manifest_path
     parsed_for = manifest.parent / "uc_data_dir.txt"
-    current = f"{data_dir()}\n{landing_url()}"
+    current = f"{data_dir()}\n{landing_url()}\n{','.join(enabled_provider_ids())}"
     if (
         project.preparer.using_dagster_dev()
         or not manifest.exists()

@@ -21,6 +21,8 @@ CONNECTIONS_FILE_ENV = "UC_CONNECTIONS_FILE"
 LIMITER_URL_ENV = "UC_LIMITER_URL"
 LANDING_URL_ENV = "UC_LANDING_URL"
 SERVING_URL_ENV = "UC_SERVING_URL"
+# The providers a deployment uses (comma-separated ids; unset = all): providers.enabled_provider_ids().
+PROVIDERS_ENV = "UC_PROVIDERS"
 # URL schemes of object stores (everything else is a local folder).
 OBJECT_STORE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss")
 # The partition window of a dbt run (first, last day): the defaults of the dbt vars

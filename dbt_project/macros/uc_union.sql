@@ -2,7 +2,7 @@
   The unified `uc_*` models as the union of every provider's staging model.
 
   uc_columns(model_name)  the contract's columns (dbt_project/README.md) with their types, in order.
-                          Every provider `<id>` in var('providers') has one staging model per entry:
+                          Every provider `<id>` in uc_providers() has one staging model per entry:
                           stg_<id>__uc_call, __uc_recording, __uc_contact, __uc_comment, __uc_user (users
                           seen in calls and in the directory, current name), __uc_user_snapshot (one row per
                           user per directory snapshot: the history uc_user_history is built from) and
@@ -11,8 +11,11 @@
                           seen over the directory snapshots, `is_current` = in the connection's latest
                           one). A provider without a directory yields no rows (`uc_no_rows`) or derives
                           them from its calls, and says so in its coverage seed.
+  uc_providers()          the providers this deployment builds: var('providers') (the registry), or those of
+                          them that UC_PROVIDERS lists (comma-separated ids). dbt_project.yml leaves the
+                          other providers' staging folders out with the same expression.
   uc_union(model_name, tracking=[])
-                          `union all` of stg_<provider>__<model_name> over var('providers'), every
+                          `union all` of stg_<provider>__<model_name> over uc_providers(), every
                           column cast to the contract type so that providers cannot drift apart, then
                           the `tracking` columns, (name, type) pairs that are not in the contract
                           (`_loaded_at`: the uc_call, uc_recording and uc_comment views are this union
@@ -77,11 +80,23 @@
     {{ return(columns[model_name]) }}
 {%- endmacro %}
 
-{% macro uc_union(model_name, tracking=[]) -%}
-    {%- set providers = var('providers') -%}
-    {%- if providers | length == 0 -%}
-        {{ exceptions.raise_compiler_error("var('providers') is empty: list the provider ids to unify in dbt_project.yml") }}
+{% macro uc_providers() -%}
+    {%- set listed = env_var('UC_PROVIDERS', '') | replace(' ', '') -%}
+    {%- if not listed -%}
+        {{ return(var('providers')) }}
     {%- endif -%}
+    {%- set wanted = listed.split(',') | reject('equalto', '') | list -%}
+    {%- set unknown = wanted | reject('in', var('providers')) | list -%}
+    {%- if unknown or not wanted -%}
+        {{ exceptions.raise_compiler_error(
+            "UC_PROVIDERS=" ~ listed ~ " names " ~ (("unknown provider(s) " ~ unknown | join(', ')) if unknown else "no provider")
+            ~ ": list ids among " ~ var('providers') | join(', ') ~ ", comma-separated, or unset it to build all") }}
+    {%- endif -%}
+    {{ return(var('providers') | select('in', wanted) | list) }}
+{%- endmacro %}
+
+{% macro uc_union(model_name, tracking=[]) -%}
+    {%- set providers = uc_providers() -%}
     {%- for provider in providers %}
     select
         {%- for name, type in uc_columns(model_name) + tracking %}

@@ -20,7 +20,7 @@ from uc_pipeline.connections import Connection
 from uc_pipeline.extract import ExtractResult, extract_partition
 from uc_pipeline.http import ApiError, HttpSettings
 from uc_pipeline.http.redact import redact_text
-from uc_pipeline.providers import PROVIDER_IDS, get_provider
+from uc_pipeline.providers import enabled_provider_ids, get_provider
 
 TOTAL_CHECK = "landed_count_matches_provider_total"
 # Partitions per run in a backfill: large enough to amortise run start-up, small enough to retry cheaply.
@@ -183,9 +183,9 @@ def _extract_asset(
 
 
 def build_extract_assets(partitions_def: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
-    """One asset per stream of every registered provider."""
+    """One asset per stream of every provider the deployment uses (`UC_PROVIDERS`)."""
     return [
         build_extract_asset(provider, stream, partitions_def)
-        for provider in PROVIDER_IDS
+        for provider in enabled_provider_ids()
         for stream in get_provider(provider).streams
     ]

@@ -22,7 +22,7 @@ from uc_pipeline.assets.resources import PipelineResource
 from uc_pipeline.connections import Connection
 from uc_pipeline.http import ApiError, HttpSettings
 from uc_pipeline.http.redact import redact_text
-from uc_pipeline.providers import PROVIDER_IDS, get_provider
+from uc_pipeline.providers import enabled_provider_ids, get_provider
 from uc_pipeline.snapshot import SnapshotResult, extract_snapshot
 
 SNAPSHOT_JOB = "directory_snapshot"
@@ -112,9 +112,9 @@ def build_snapshot_asset(provider: str, stream: str) -> dg.AssetsDefinition:
 
 
 def build_snapshot_assets() -> list[dg.AssetsDefinition]:
-    """One asset per directory stream of every registered provider."""
+    """One asset per directory stream of every provider the deployment uses (`UC_PROVIDERS`)."""
     return [
         build_snapshot_asset(provider, stream)
-        for provider in PROVIDER_IDS
+        for provider in enabled_provider_ids()
         for stream in get_provider(provider).directory_streams
     ]
