@@ -84,9 +84,10 @@ def test_uc_pipeline_has_no_import_cycle() -> None:
 def test_dbt_providers_var_is_the_provider_registry() -> None:
     project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text())
     assert tuple(project["vars"]["providers"]) == PROVIDER_IDS
-    # UC_PROVIDERS leaves a provider's staging models, sources and data tests out with one expression each
-    for resource in ("models", "sources", "data_tests"):
-        folders = project[resource]["uc_pipeline"]["staging"]
+    # UC_PROVIDERS leaves a provider's staging models, sources, data tests and seeds out with one expression each
+    for resource in ("models", "sources", "data_tests", "seeds"):
+        project_config = project[resource]["uc_pipeline"]
+        folders = project_config if resource == "seeds" else project_config["staging"]
         for provider in PROVIDER_IDS:
             expected = (f"{{{{ '{provider}' in (env_var('UC_PROVIDERS', '') | replace(' ', '') or "
                         f"'{provider}').split(',') }}}}")

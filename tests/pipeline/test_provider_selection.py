@@ -1,7 +1,7 @@
 """`UC_PROVIDERS`: a deployment that uses some providers extracts, parses and builds only those.
 
 The code location built with `UC_PROVIDERS=zendesk, aircall` against a sandbox of those two has no asset of
-another provider, its dbt parse holds no other provider's staging model, and its daily job turns every landed
+another provider, its dbt parse holds no other provider's staging model or seed, and its daily job turns every landed
 call of both into one `uc_call` row; a connection of a provider left out, or an unknown id, is an error that
 says what to do."""
 
@@ -72,8 +72,7 @@ def test_only_the_providers_used_have_assets(location: tuple) -> None:
     keys = [key.path for key in defs.resolve_asset_graph().get_all_asset_keys()]
     raw = {path[1] for path in keys if path[0] == "raw"}
     assert raw == set(USED)
-    # The seeds stay: uc_field_coverage documents every provider, and the providers' unit tests read them.
-    named = {part for path in keys if path[0] != "seeds" for part in path for provider in LEFT_OUT if provider in part}
+    named = {part for path in keys for part in path for provider in LEFT_OUT if provider in part}
     assert not named, f"assets of providers left out: {sorted(named)}"
 
 
@@ -104,3 +103,5 @@ def test_the_daily_job_unifies_every_landed_call_of_the_providers_used(location:
     built = {t for t in tables for provider in LEFT_OUT if f"stg_{provider}__" in t}
     assert not built, f"staging models of providers left out were built: {sorted(built)}"
     assert {"stg_aircall__uc_call", "stg_zendesk__uc_call"} <= tables
+    built_seeds = {t for t in tables if t.endswith(("_enums", "_field_coverage")) and not t.startswith("uc_")}
+    assert built_seeds == {f"{p}_{seed}" for p in USED for seed in ("enums", "field_coverage")}

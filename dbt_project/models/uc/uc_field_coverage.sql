@@ -1,10 +1,11 @@
 {#-
   uc_field_coverage: which unified columns each provider supplies — the union of the coverage seeds
-  seeds/<provider>/<provider>_field_coverage.csv (one row per provider x model x column).
+  seeds/<provider>/<provider>_field_coverage.csv of the providers built (uc_providers()), one row per
+  provider x model x column.
 -#}
 {{ config(materialized='table', tags=['partitioned']) }}
 
-{%- for provider in var('providers') %}
+{%- for provider in uc_providers() %}
 select
     cast(provider as varchar) as provider,
     cast(model as varchar) as model,
