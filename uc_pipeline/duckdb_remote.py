@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import date, timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -83,28 +82,6 @@ def enable_object_store(con: duckdb.DuckDBPyConnection, urls: Iterable[str | Non
     con.execute(f"LOAD {_literal(str(httpfs_path()))}")
     con.execute(s3_secret_sql())
     return True
-
-
-def warm_landing_cache(con: duckdb.DuckDBPyConnection, landing: str, days: tuple[str, str] | None = None
-                       ) -> int:
-    """Read every landed Parquet file under `landing` (an object-store URL; with `days`, only the `date=`
-    folders from the first to the last day) whole into `con`'s external file cache, one GET per file;
-    returns how many files. Without it each query reads only the byte ranges it needs: the footer and
-    each column chunk are separate ranged GETs, and a build's queries (source tests, staging models, key
-    checks) each read other columns, so a landed file cost about 6 GETs per full build. After this read
-    (`read_blob`: the whole object in one request, cached) later reads of the file in this database are
-    served from memory: DuckDB's buffer pool, which may evict it under its memory limit (an evicted file
-    is read in ranges again). Meant for a build, which reads every byte of its files anyway."""
-    if days is None:
-        patterns = [f"{landing}/*/*/*/*/part.parquet"]
-    else:
-        first, last = (date.fromisoformat(day) for day in days)
-        patterns = [f"{landing}/*/*/*/date={first + timedelta(n)}/part.parquet" for n in range((last - first).days + 1)]
-    # The glob patterns themselves go to read_blob, which keeps each listed object's size and ETag:
-    # a list of file names instead would cost a HEAD request per file.
-    # Summing the lengths makes DuckDB fetch the content, not only list the objects.
-    files, _ = con.execute("select count(*), sum(octet_length(content)) from read_blob(?)", [patterns]).fetchone()
-    return files
 
 
 def connect(database: str = ":memory:", *, read_only: bool = False, urls: Iterable[str | None] = ()

@@ -94,3 +94,60 @@
          where false)
     {%- endif -%}
 {%- endmacro %}
+
+{#- uc_prefetch_landing(): the run's `on-run-start` statement. With the landing zone in an object store it
+    reads, whole and in one GET each, every landed file that the run's selected nodes will query, into
+    DuckDB's file cache (shared by the run's threads): the files of the window's days (every day without
+    a window) and every directory snapshot of the streams that the selected tables, incremental models
+    and tests read, directly or through views and ephemeral models. A build's queries read different
+    columns of the same files (the source tests, the parsing models, the key checks), which are byte
+    ranges the cache had not seen: about 6 GETs per landed file before. A run that only creates views or
+    loads seeds reads nothing. The cache lives within DuckDB's memory limit and gives way under it (an
+    evicted file is read in ranges again). Local landing zone: a no-op statement. -#}
+{% macro uc_prefetch_landing() -%}
+    {%- set root = landing_root() -%}
+    {%- if not execute or not root.startswith('s3://') -%}
+        {{ return('select 0 as landed_files_prefetched') }}
+    {%- endif -%}
+    {%- set streams = [] -%}
+    {%- for unique_id in selected_resources -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- if node and (node.resource_type == 'test'
+                or (node.resource_type == 'model' and node.config.materialized in ['table', 'incremental'])) -%}
+            {%- for stream in uc_landing_streams_read(node) if stream not in streams -%}
+                {%- do streams.append(stream) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not streams -%}
+        {{ return('select 0 as landed_files_prefetched') }}
+    {%- endif -%}
+    {%- set folders = [] -%}
+    {%- for day in uc_window_days() or ['*'] -%}{%- do folders.append('date=' ~ day) -%}{%- endfor -%}
+    {%- do folders.append('snapshot=*') -%}
+    {%- set patterns = [] -%}
+    {%- for stream in streams -%}
+        {%- for folder in folders -%}
+            {%- do patterns.append("'" ~ root ~ "/" ~ stream ~ "/*/" ~ folder ~ "/part.parquet'") -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {#- The glob patterns go to read_blob as they are: it keeps each listed object's size and ETag, where a
+        list of file names would cost a HEAD per file. Summing the lengths makes it fetch the content. -#}
+    {{ return('select count(*) as landed_files_prefetched, sum(octet_length(content)) as bytes from read_blob(['
+              ~ patterns | join(', ') ~ '])') }}
+{%- endmacro %}
+
+{#- The landing streams ('<provider>/<stream>') that `node` reads: its sources, and those of the views and
+    ephemeral models it reads through (recursively; tables are read as stored). -#}
+{% macro uc_landing_streams_read(node) -%}
+    {%- set streams = [] -%}
+    {%- for parent_id in node.depends_on.nodes -%}
+        {%- if parent_id.startswith('source.') -%}
+            {%- set source = graph.sources[parent_id] -%}
+            {%- do streams.append(source.source_name ~ '/' ~ source.name) -%}
+        {%- elif parent_id in graph.nodes and graph.nodes[parent_id].config.materialized in ['view', 'ephemeral'] -%}
+            {%- do streams.extend(uc_landing_streams_read(graph.nodes[parent_id])) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(streams) }}
+{%- endmacro %}
