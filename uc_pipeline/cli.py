@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from uc_pipeline.demo import add_demo_arguments
+from uc_pipeline.process_tree import enable_interrupts
 from uc_pipeline.settings import DATA_DIR_ENV, DEMO_CALLS_PER_DAY
 
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    enable_interrupts()
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -29,6 +29,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from uc_pipeline.process_tree import enable_interrupts
 from uc_pipeline.report_data import (
     OUTCOMES,
     WindowFigures,
@@ -287,6 +288,7 @@ def run_demo(data_dir: Path, days: int = 7, calls_per_day: int = DEMO_CALLS_PER_
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m uc_pipeline.demo [options]`: the same as `uc-pipeline demo`."""
+    enable_interrupts()
     parser = argparse.ArgumentParser(prog="uc-pipeline demo", description=__doc__.split("\n\n")[0])
     add_demo_arguments(parser, os.environ.get(DATA_DIR_ENV, "data"))
     args = parser.parse_args(argv)

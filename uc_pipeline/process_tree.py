@@ -1,5 +1,6 @@
 """A process's own tree on Linux, read from /proc: its descendants, stopping them, and noticing that
-its parent has died. No Dagster here; `assets/run_guard.py` ties it to runs.
+its parent has died; and the signal dispositions its children inherit (`enable_interrupts`). No Dagster
+here; `assets/run_guard.py` ties it to runs.
 
 A process is named by (pid, start time) so that a pid the kernel has reused for an unrelated
 process is never signalled. Only descendants of the calling process are ever signalled: nothing
@@ -132,3 +133,15 @@ def watch_parent(on_orphaned: Callable[[int], None], parent: int, poll_s: float 
     thread = threading.Thread(target=watch, name=f"parent-watch-{parent}", daemon=True)
     thread.start()
     return thread
+
+
+def enable_interrupts() -> None:
+    """Undo SIGINT and SIGTERM ignored as inherited (a shell starts background jobs with SIGINT ignored).
+
+    Dagster gives SIGTERM the disposition of SIGINT, and a step's log capture stops its `tail -F` children
+    with SIGTERM: with both ignored, those children outlive the run and keep its output open, so a caller
+    reading that output (a script, CI) waits for ever. Called first by the command-line entry points."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
