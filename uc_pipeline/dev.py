@@ -25,6 +25,7 @@ from typing import IO
 
 from uc_pipeline.assets.schedules import AUTOMATION_ENV
 from uc_pipeline.landing import landed_days
+from uc_pipeline.process_tree import enable_interrupts
 from uc_pipeline.settings import CONNECTIONS_FILE_ENV, DATA_DIR_ENV, REPO_DIR
 
 GENERATED_HEADER = "# Generated for the uc-pipeline sandbox"
@@ -79,12 +80,6 @@ def check_connections_file(path: Path) -> None:
                        "a --data-dir the demo wrote.")
 
 
-def _reset_signals() -> None:
-    # A process started from a background job inherits SIGINT ignored; Dagster then ignores SIGTERM too.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 class Output:
     """Copies the children's output to ours until the stop begins; after it, what they print while being
     interrupted (e.g. a code server stopped halfway through loading) is noise, not news."""
@@ -112,7 +107,7 @@ class Output:
 
 def start_process(args: list[str], env: Mapping[str, str], output: Output, cwd: Path) -> subprocess.Popen[bytes]:
     """A child in its own process group (so stopping it reaches the code server it starts)."""
-    proc = subprocess.Popen(args, env=dict(env), cwd=cwd, start_new_session=True, preexec_fn=_reset_signals,
+    proc = subprocess.Popen(args, env=dict(env), cwd=cwd, start_new_session=True, preexec_fn=enable_interrupts,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout is not None
     output.follow(proc.stdout)

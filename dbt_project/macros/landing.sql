@@ -58,16 +58,20 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- not_null on a landed column that passes when nothing has landed yet for that provider stream
-    (a deployment need not use every provider; a plain test would fail on the empty glob). One column
-    per test: DuckDB answers `where <column> is null` from the Parquet files' null counts without
-    reading the column; one test over both key columns read them (a 10M full build: 3.3-8.6 s per
-    stream, against 0.6-1.1 s for its two one-column tests). -#}
-{% test landed_not_null(model, column_name, provider, stream) %}
+{#- landed_keys_not_null(provider, stream, columns): the landing zone's key columns are never NULL, over every
+    landed file; passes when nothing has landed yet for that provider stream (a deployment need not use every
+    provider; a plain test would fail on the empty glob). One `where <column> is null` per column, so that
+    DuckDB answers each from the Parquet files' null counts without reading the column (one filter over both
+    columns read them: 3.3-8.6 s per stream at 10M calls, against 0.6-1.1 s). A failing row names the column
+    and the file's connection and day. -#}
+{% test landed_keys_not_null(model, provider, stream, columns=['_connection_id', '_record_id']) %}
     {%- if landing_has_files(provider, stream) %}
-    select {{ column_name }} from {{ model }} where {{ column_name }} is null
+    {%- for column in columns %}
+    select '{{ column }}' as null_column, connection from {{ model }} where {{ column }} is null
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
     {%- else %}
-    select null as {{ column_name }} where false
+    select null as null_column, null as connection where false
     {%- endif %}
 {% endtest %}
 

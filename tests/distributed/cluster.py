@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from uc_pipeline.process_tree import enable_interrupts
+
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 BROKER_URL = os.environ.get("UC_TEST_BROKER_URL", "pyamqp://guest:guest@127.0.0.1:5672//")
@@ -57,12 +59,6 @@ def wait_until(what: str, ready: Callable[[], bool], timeout_s: float, log: Path
             tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
             raise AssertionError(f"{what} not ready after {timeout_s:.0f} s\n{tail}")
         time.sleep(0.5)
-
-
-def _reset_signals() -> None:
-    # Started from a background shell job, a child inherits SIGINT ignored, and Dagster then ignores SIGTERM.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @dataclass
@@ -106,7 +102,7 @@ def start(name: str, args: list[str], env: Mapping[str, str], logs: Path, cwd: P
     log = logs / f"{name}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(args, env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, preexec_fn=_reset_signals)
+                                start_new_session=True, preexec_fn=enable_interrupts)
     return Service(name, proc, log)
 
 
