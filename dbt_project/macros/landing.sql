@@ -63,7 +63,7 @@
     provider; a plain test would fail on the empty glob). One `where <column> is null` per column, so that
     DuckDB answers each from the Parquet files' null counts without reading the column (one filter over both
     columns read them: 3.3-8.6 s per stream at 10M calls, against 0.6-1.1 s). A failing row names the column
-    and the file's connection and day. -#}
+    and the connection. -#}
 {% test landed_keys_not_null(model, provider, stream, columns=['_connection_id', '_record_id']) %}
     {%- if landing_has_files(provider, stream) %}
     {%- for column in columns %}
