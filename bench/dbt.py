@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -33,9 +32,9 @@ from pathlib import Path
 
 import duckdb
 from dbt_landing import FIRST_DAY, REPO, generate, hold_back, land_held, landing_floor
+from dbt_run import DAILY, timed_dbt
 
 from uc_pipeline.providers import PROVIDER_IDS
-from uc_pipeline.settings import WINDOW_ENV
 
 PROJECT = REPO / "dbt_project"
 KPI_QUERIES = {
@@ -77,26 +76,10 @@ def stolen_since(ticks: tuple[int, int]) -> str:
 
 def dbt(args: list[str], data_dir: Path, target: Path, window: tuple[str, str] | None = None,
         extra_env: dict[str, str] | None = None) -> tuple[float, str]:
-    """Run the dbt CLI, with the partition `window` (first day, last day) in the environment as Dagster
-    sets it; returns its wall time, and as text the CPU time it used (steadier than the wall time where
-    the host takes CPU away) and how much CPU the host took meanwhile."""
-    env = {**os.environ, "DO_NOT_TRACK": "1", "UC_DATA_DIR": str(data_dir), **(extra_env or {})}
-    for name in WINDOW_ENV:
-        env.pop(name, None)
-    if window:
-        env.update(zip(WINDOW_ENV, window, strict=True))
-    cmd = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(PROJECT), "--profiles-dir",
-           str(PROJECT), "--target-path", str(target), "--log-path", str(target / "logs")]
+    """Run the dbt CLI on this checkout's project (dbt_run.timed_dbt); returns its wall time, and as text the
+    CPU time it used and how much CPU the host took meanwhile."""
     ticks = _cpu_ticks()
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout[-6000:])
-        raise SystemExit(f"dbt {' '.join(args)} failed (exit {done.returncode})")
-    now = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
+    elapsed, cpu = timed_dbt(PROJECT, args, data_dir, target, window, extra_env)
     return elapsed, f"dbt used {cpu:.1f}s of CPU; {stolen_since(ticks)}"
 
 
@@ -153,7 +136,7 @@ def kpi_times(warehouse: Path) -> dict[str, float]:
     return out
 
 
-def daily_with_vars(daily: list[str], window: tuple[str, str], data_dir: Path, target: Path,
+def daily_with_vars(window: tuple[str, str], data_dir: Path, target: Path,
                     before_daily: Path) -> tuple[float, str]:
     """The daily build of the new day once more, from `before_daily` (a copy of the warehouse before its
     first daily build, consumed), with the window in `--vars` instead of the environment: dbt then
@@ -161,7 +144,7 @@ def daily_with_vars(daily: list[str], window: tuple[str, str], data_dir: Path, t
     daily build is what passing the window as `--vars` would cost every partition."""
     shutil.move(before_daily, data_dir / "warehouse.duckdb")
     as_vars = json.dumps({"uc_start_date": window[0], "uc_end_date": window[1]})
-    return dbt([*daily, "--vars", as_vars], data_dir, target)
+    return dbt([*DAILY, "--vars", as_vars], data_dir, target)
 
 
 def server_cpu_s(name: str) -> float:
@@ -274,21 +257,19 @@ def main() -> None:
                   f"{seconds:.1f}s, {seconds / full:.2f}x local ({cpu}; the S3 server used {server_s:.1f}s of CPU "
                   f"on this machine meanwhile); uc_call rows: {rows}")
         window = (str(last_day), str(last_day))
-        # as Dagster's daily partition runs it (unit tests are left to CI)
-        daily = ["build", "--select", "tag:partitioned", "--exclude-resource-type", "unit_test"]
         before_daily = data_dir / "warehouse.before-daily.duckdb"
         shutil.copyfile(data_dir / "warehouse.duckdb", before_daily)
-        one_day, cpu = dbt(daily, data_dir, target, window)
+        one_day, cpu = dbt(DAILY, data_dir, target, window)
         print(f"one-day partitioned build of a new day, models and their data tests ({last_day}): {one_day:.1f}s"
               f" ({_split(target, 'daily')}; {cpu})")
-        again, cpu = dbt(daily, data_dir, target, window)
+        again, cpu = dbt(DAILY, data_dir, target, window)
         print(f"the same day built again, nothing new landed: {again:.1f}s ({_split(target, 'again')}; {cpu})")
         after_daily = uc_call_rows(data_dir)
         # another day's window: dbt keeps its parse, as on every new partition
         other = str(last_day - timedelta(days=1))
         nothing, cpu = dbt(["build", "--select", "tag:no-such-tag"], data_dir, target, (other, other))
         print(f"floor of a daily run: dbt selecting nothing, with a new window: {nothing:.1f}s ({cpu})")
-        as_vars, cpu = daily_with_vars(daily, window, data_dir, target, before_daily)
+        as_vars, cpu = daily_with_vars(window, data_dir, target, before_daily)
         print(f"the new day built again from the warehouse as it was before it, with the window in --vars "
               f"(dbt parses the whole project again): {as_vars:.1f}s ({_split(target, 'vars')}; {cpu}); "
               f"uc_call rows after it: {uc_call_rows(data_dir)} (after the first daily build: {after_daily})")

@@ -20,55 +20,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import shutil
 import statistics
-import subprocess
-import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 from dbt_landing import FIRST_DAY, hold_back, land_held
+from dbt_run import DAILY, timed_dbt
 
-WINDOW_ENV = ("UC_START_DATE", "UC_END_DATE")  # as uc_pipeline.settings; each checkout reads its own
-DAILY = ["build", "--select", "tag:partitioned", "--exclude-resource-type", "unit_test"]
 FIGURES = ("full", "daily", "full_cpu", "daily_cpu")
-
-
-def run_dbt(checkout: Path, zone: Path, args: list[str], extra_env: dict[str, str],
-            window: str | None = None) -> tuple[float, float]:
-    """One dbt command of `checkout` on `zone`; its wall and CPU seconds."""
-    env = {**os.environ, "DO_NOT_TRACK": "1", "UC_DATA_DIR": str(zone), "PYTHONPATH": str(checkout), **extra_env}
-    for name in WINDOW_ENV:
-        env.pop(name, None)
-    if window:
-        env.update(dict.fromkeys(WINDOW_ENV, window))
-    project, target = checkout / "dbt_project", zone / "dbt_target"
-    cmd = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(project), "--profiles-dir",
-           str(project), "--target-path", str(target), "--log-path", str(target / "logs")]
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{checkout}: dbt {' '.join(args)} failed (exit {done.returncode}):\n{done.stdout[-4000:]}")
-    now = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
 
 
 def one_round(checkout: Path, zone: Path, days: int, extra_env: dict[str, str]) -> dict[str, float]:
     last_day = FIRST_DAY + timedelta(days=days)
+    project, target = checkout / "dbt_project", zone / "dbt_target"
+    env = {"PYTHONPATH": str(checkout), **extra_env}  # the checkout's own uc_pipeline (profile plugin, settings)
     (zone / "warehouse.duckdb").unlink(missing_ok=True)
-    shutil.rmtree(zone / "dbt_target", ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)
     held = hold_back(zone, last_day)
     try:
-        run_dbt(checkout, zone, ["parse"], extra_env)
-        full, full_cpu = run_dbt(checkout, zone, ["build"], extra_env)
+        timed_dbt(project, ["parse"], zone, target, extra_env=env)
+        full, full_cpu = timed_dbt(project, ["build"], zone, target, extra_env=env)
     finally:
         land_held(held)
-    daily, daily_cpu = run_dbt(checkout, zone, DAILY, extra_env, window=last_day.isoformat())
+    day = last_day.isoformat()
+    daily, daily_cpu = timed_dbt(project, DAILY, zone, target, (day, day), env)
     return {"full": full, "daily": daily, "full_cpu": full_cpu, "daily_cpu": daily_cpu}
 
 
