@@ -13,7 +13,8 @@ CPU time, then per figure the two medians, their ratio, the ratio of the sums an
     python bench/dbt_ab.py --a /path/to/old-checkout --a-zone /tmp/zone_a --b . --b-zone /tmp/zone_b \
         --days 30 --rounds 10 --b-env UC_PROVIDERS=aircall,ringcentral,eightbyeight,zendesk
 
-The checkouts run with this interpreter's dbt; each one's own `uc_pipeline` comes first on PYTHONPATH.
+The checkouts run with this interpreter's dbt, through the program each one's Dagster runs dbt as
+(`dbt_run.dbt_program`); each one's own `uc_pipeline` comes first on PYTHONPATH.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""One timed dbt CLI command of a checkout's dbt project, as the dbt benchmarks run it: the partition
-window in the environment as Dagster sets it, wall and CPU time measured, the output shown on failure."""
+"""One timed dbt CLI command of a checkout's dbt project, as the dbt benchmarks run it: through the program
+the checkout's Dagster runs dbt as, the partition window in the environment as Dagster sets it, wall and
+CPU time measured, the output shown on failure."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from uc_pipeline.settings import WINDOW_ENV
 DAILY = ["build", "--select", "tag:partitioned", "--exclude-resource-type", "unit_test"]
 
 
+def dbt_program(checkout: Path) -> str:
+    """What the checkout's pipeline runs dbt as: `uc-dbt` (uc_pipeline/dbt_exec.py) where it has one, else
+    dbt itself (as before that program existed); either from this interpreter's environment."""
+    name = "uc-dbt" if (checkout / "uc_pipeline" / "dbt_exec.py").exists() else "dbt"
+    return str(Path(sys.executable).parent / name)
+
+
 def timed_dbt(project: Path, args: list[str], data_dir: Path, target: Path, window: tuple[str, str] | None = None,
               extra_env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run `dbt <args>` on `project` with `window` (first day, last day) in the environment; its wall and
@@ -25,7 +33,7 @@ def timed_dbt(project: Path, args: list[str], data_dir: Path, target: Path, wind
         env.pop(name, None)
     if window:
         env.update(zip(WINDOW_ENV, window, strict=True))
-    cmd = [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir", str(project), "--profiles-dir",
+    cmd = [dbt_program(project.parent), *args, "--project-dir", str(project), "--profiles-dir",
            str(project), "--target-path", str(target), "--log-path", str(target / "logs")]
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()

@@ -11,6 +11,7 @@ dagster-dbt starting `uc-dbt`, the sandbox serving the extraction.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -19,12 +20,15 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import dbt.cli.main
 import duckdb
+import pytest
 import yaml
 
+from uc_pipeline import dbt_exec
 from uc_pipeline.assets.run_reaper import dead_run_reaper
 from uc_pipeline.assets.schedules import range_tags
-from uc_pipeline.dbt_exec import EXECUTABLE_ENV, ORPHANED_EXIT, PARENT_ENV
+from uc_pipeline.dbt_exec import EXECUTABLE_ENV, GC_THRESHOLDS, ORPHANED_EXIT, PARENT_ENV
 from uc_pipeline.dbt_project import DBT_EXECUTABLE
 from uc_pipeline.sandbox import Sandbox
 
@@ -107,6 +111,36 @@ def test_uc_dbt_runs_dbt_with_its_arguments_and_exit_code() -> None:
     assert "duckdb" in done.stdout.lower()  # dbt-core's version listing names its adapter plugins
     bad = subprocess.run([DBT_EXECUTABLE, "no-such-command"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2, bad  # click's usage error, passed through unchanged
+
+
+def test_uc_dbt_runs_the_dbt_of_its_python_in_its_own_process_with_the_collector_tuned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No UC_DBT_EXECUTABLE: the parent-death signal is asked for first, then dbt's command line runs in the
+    same process (nothing is exec'd) with the arguments uc-dbt got and the raised GC thresholds."""
+    seen: dict[str, object] = {}
+
+    def cli() -> None:
+        seen.update(thresholds=gc.get_threshold(), argv=list(sys.argv))
+        raise SystemExit(0)
+
+    def execv(*args: object) -> None:
+        raise AssertionError(f"exec'd {args}")
+
+    monkeypatch.setattr(dbt.cli.main, "cli", cli)
+    monkeypatch.setattr(dbt_exec, "die_with_parent", lambda: seen.setdefault("guarded_before_dbt", not seen))
+    monkeypatch.setattr(os, "execv", execv)
+    monkeypatch.delenv(EXECUTABLE_ENV, raising=False)
+    monkeypatch.setattr(sys, "argv", ["/venv/bin/uc-dbt", "build", "--select", "tag:partitioned"])
+    before = gc.get_threshold()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            dbt_exec.main()
+    finally:
+        gc.set_threshold(*before)
+    assert ended.value.code == 0
+    assert seen == {"guarded_before_dbt": True, "thresholds": GC_THRESHOLDS,
+                    "argv": ["dbt", "build", "--select", "tag:partitioned"]}
 
 
 def test_uc_dbt_does_not_start_dbt_when_its_parent_has_already_ended(tmp_path: Path) -> None:
