@@ -43,7 +43,6 @@ import os
 import shutil
 import signal
 import sys
-from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 PARENT_ENV = "UC_DBT_PARENT_PID"
@@ -55,16 +54,14 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def real_dbt() -> str:
-    """The dbt program this wrapper runs."""
+    """The dbt program this wrapper execs when it does not run dbt itself: the one `UC_DBT_EXECUTABLE`
+    names, else `dbt` on PATH (this Python has no dbt of its own, see `dbt_installed_here`)."""
     explicit = os.environ.get(EXECUTABLE_ENV)
     if explicit:
         return shutil.which(explicit) or explicit
-    beside = Path(sys.executable).parent / "dbt"
-    if beside.exists():
-        return str(beside)
     found = shutil.which("dbt")
     if found is None:
-        raise SystemExit("uc-dbt: no dbt found beside this Python nor on PATH; install dbt-duckdb "
+        raise SystemExit("uc-dbt: no dbt installed in this Python nor on PATH; install dbt-duckdb "
                          f"(`pip install -e .`) or name the dbt to run in {EXECUTABLE_ENV}")
     return found
 
