@@ -80,10 +80,11 @@ def test_processes_share_one_token_through_the_state_dir(sandbox: Sandbox, tmp_p
         subprocess.run([sys.executable, "-c", CHILD, sandbox.base_url("zoomphone"), str(state), str(tmp_path),
                         DAY.isoformat()], check=True, env=env, timeout=120)
     assert grants(sandbox, "zp-cache") == 1
-    # Every API request carried that one token, and none carried it in the query string.
+    # Every API request carried that one token (none was refused for it: a 429 of the sandbox's rate
+    # limit, retried, is the only other answer), and none carried it in the query string.
     api = [e for e in sandbox.request_log.entries("zp-cache") if "/v2/phone/" in e.path]
     assert sum(e.path.endswith("/call_history") for e in api) == 3
-    assert all(e.status == 200 and "access_token" not in e.query for e in api)
+    assert all(e.status in (200, 429) and "access_token" not in e.query for e in api)
 
 
 def test_a_token_near_its_end_is_replaced_by_a_new_grant() -> None:
