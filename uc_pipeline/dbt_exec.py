@@ -30,8 +30,9 @@ Why tune the collector: dbt holds hundreds of thousands of long-lived objects (t
 compiled Jinja templates) and makes few reference cycles, so under CPython's default thresholds
 (700, 10, 10) the cyclic collector rescans that heap thousands of times a run and finds little to free.
 Raised thresholds cut a tenth of the CPU time of a build at 1M calls (bench/README.md, "Against
-9c13636", fourth and fifth rounds). Only this program sets them: a library must not retune the collector of a
-process that imports it (dbt-bouncer made the same call for its CLI, godatadriven/dbt-bouncer#1008).
+9c13636", fourth and fifth rounds). Only this program sets them: a library must not retune the
+collector of a process that imports it (dbt-bouncer made the same call for its CLI,
+godatadriven/dbt-bouncer#1008).
 """
 
 from __future__ import annotations
