@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -98,14 +98,16 @@ def landed_truth(day) -> dict[str, int]:
     }
 
 
-def latest_row_counts(home: Path, key: list[str]) -> dict[str, int]:
+def row_counts(home: Path, key: list[str], days: list[str]) -> dict[str, int | None]:
+    """`dagster/row_count` of each day's latest materialization of `key` (None: never materialized)."""
     instance = dg.DagsterInstance.from_config(str(home))
     try:
-        records = instance.fetch_materializations(dg.AssetKey(key), limit=100).records
-        counts: dict[str, int] = {}
-        for r in sorted(records, key=lambda r: r.storage_id):  # the latest per partition wins
-            mat = r.asset_materialization
-            counts[mat.partition] = mat.metadata["dagster/row_count"].value
+        counts: dict[str, int | None] = {}
+        for day in days:  # by partition, so other days' runs (the demo's, a scheduled one) cannot crowd it out
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[day]), limit=1
+            ).records
+            counts[day] = records[0].asset_materialization.metadata["dagster/row_count"].value if records else None
         return counts
     finally:
         instance.dispose()
@@ -134,7 +136,7 @@ def test_a_partition_materialized_through_the_webserver_lands_the_sandbox_calls(
     assert client.get_run_status(run_id).value == "SUCCESS", dev["log"].read_text()[-4000:]
     truth = landed_truth(day)
     for key in EXTRACT_KEYS:
-        assert latest_row_counts(data / "dagster_home", key)[day.isoformat()] == truth["/".join(key)]
+        assert row_counts(data / "dagster_home", key, [day.isoformat()]) == {day.isoformat(): truth["/".join(key)]}
     assert proc.poll() is None
 
 
@@ -145,10 +147,12 @@ def test_cli_backfill_runs_through_dagster_with_each_days_figures(dev: dict) -> 
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=1000)
     assert out.returncode == 0, out.stdout + out.stderr + dev["log"].read_text()[-4000:]
     assert "COMPLETED" in out.stdout
-    for day in (first, last):
-        truth = landed_truth(day)
-        for key in EXTRACT_KEYS:
-            assert latest_row_counts(dev["data"] / "dagster_home", key)[day.isoformat()] == truth["/".join(key)]
+    days = [first.isoformat(), last.isoformat()]
+    truths = {day: landed_truth(date.fromisoformat(day)) for day in days}
+    for key in EXTRACT_KEYS:
+        expected = {day: truths[day]["/".join(key)] for day in days}
+        landed = row_counts(dev["data"] / "dagster_home", key, days)
+        assert landed == expected, out.stdout + dev["log"].read_text()[-4000:]
 
 
 def test_ctrl_c_stops_dagster_and_the_sandbox(dev: dict) -> None:
