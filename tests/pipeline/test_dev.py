@@ -103,7 +103,7 @@ def row_counts(home: Path, key: list[str], days: list[str]) -> dict[str, int | N
     instance = dg.DagsterInstance.from_config(str(home))
     try:
         counts: dict[str, int | None] = {}
-        for day in days:  # by partition, so other days' runs (the demo's, a scheduled one) cannot crowd it out
+        for day in days:  # read by partition: no other run's materializations can crowd a day out
             records = instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[day]), limit=1
             ).records
