@@ -11,11 +11,10 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
-from tests.pipeline.support import YESTERDAY, day_bounds, sandbox_env
+from tests.pipeline.support import YESTERDAY, day_bounds, failed_error_checks, run_job, sandbox_env
 from tests.pipeline.test_extract_assets import test_three_days_land_exactly_the_ground_truth as land_and_compare
 from tests.s3_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Landing
 from uc_pipeline.assets.schedules import range_tags
@@ -49,15 +48,6 @@ def test_extract_assets_land_the_ground_truth_in_the_bucket(
     assert not (tmp_path / "data" / "landing").exists()
 
 
-def run(defs: dg.Definitions, job: str, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
-    result = defs.resolve_job_def(job).execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), tags=tags, raise_on_error=False
-    )
-    failures = [e.event_specific_data.error.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert result.success, "\n".join(failures)
-    return result
-
-
 def remote_recipe(landing: S3Landing) -> str:
     """The README's remote-reader recipe with this test's server and credentials filled in."""
     section = README.read_text(encoding="utf-8").split("## Beyond one machine", 1)[1]
@@ -87,13 +77,10 @@ def test_daily_run_builds_from_the_bucket_and_publishes_for_remote_readers(
         from uc_pipeline.definitions import build_definitions
 
         defs = build_definitions()
-        # the day, volume and seed of tests/pipeline/test_end_to_end.py, whose checks all pass locally
-        daily = run(defs, "daily_refresh", range_tags(DAY, DAY))
-        # a warn-level check may fail on one sandbox day (a column no call of that day filled)
-        failed_checks = [c for c in daily.get_asset_check_evaluations()
-                         if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
-        assert not failed_checks, [(c.asset_key.to_user_string(), c.check_name) for c in failed_checks]
-        run(defs, "publish", {})
+        # the day, volume and seed of tests/pipeline/test_end_to_end.py, whose error-level checks pass locally
+        daily = run_job(defs, "daily_refresh", range_tags(DAY, DAY))
+        assert not failed_error_checks(daily), failed_error_checks(daily)
+        run_job(defs, "publish", {})
         truth = {}
         for conn in connections:
             stream, field = CALL_STREAM_ID[conn.provider]

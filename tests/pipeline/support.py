@@ -62,3 +62,20 @@ def materialize_days(
         tags=range_tags(first, last),
         raise_on_error=False,
     )
+
+
+def failed_error_checks(result: dg.ExecuteInProcessResult) -> list[tuple[str, str]]:
+    """(asset, check) of each error-level asset check that failed in `result`. A warn-level check may fail
+    on one sandbox day (a column no call of that day filled, no answered call on a day this small)."""
+    return [(c.asset_key.to_user_string(), c.check_name) for c in result.get_asset_check_evaluations()
+            if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+
+
+def run_job(defs: dg.Definitions, job: str, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+    """Run `job` of `defs` in process on an ephemeral instance; fails with the steps' errors unless it succeeds."""
+    result = defs.resolve_job_def(job).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), tags=tags, raise_on_error=False
+    )
+    failures = [e.event_specific_data.error.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert result.success, "\n".join(failures)
+    return result

@@ -22,7 +22,7 @@ from uc_pipeline.landing import read_partition
 from uc_pipeline.providers import PROVIDER_IDS, enabled_provider_ids
 from uc_pipeline.sandbox import Sandbox
 
-from .support import YESTERDAY, sandbox_env
+from .support import YESTERDAY, failed_error_checks, sandbox_env
 
 USED = ("aircall", "zendesk")
 LEFT_OUT = tuple(p for p in PROVIDER_IDS if p not in USED)
@@ -82,10 +82,7 @@ def test_the_daily_job_unifies_every_landed_call_of_the_providers_used(location:
         instance=dg.DagsterInstance.ephemeral(), tags=range_tags(YESTERDAY, YESTERDAY), raise_on_error=False)
     failures = [e.event_specific_data.error.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert result.success, "\n".join(failures)
-    # (a warn-level check may fail on a day this small: e.g. no Aircall call of it was answered)
-    failed_checks = [c for c in result.get_asset_check_evaluations()
-                     if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
-    assert not failed_checks, [(c.asset_key.to_user_string(), c.check_name) for c in failed_checks]
+    assert not failed_error_checks(result), failed_error_checks(result)
 
     con = duckdb.connect(str(env.data_dir / "warehouse.duckdb"), read_only=True)
     try:
